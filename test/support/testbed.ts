@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export interface TestbedSettings {
+  readonly kubeServer: string;
+  readonly kubeCaFile: string;
+  readonly kubeToken: string;
+  readonly awsEndpoint: string;
+  readonly gitUrl: string;
+  readonly gitToken: string;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the test bed`);
+  }
+  return value;
+}
+
+/** The endpoints `npm test` exported for the servers it started. */
+export function testbed(): TestbedSettings {
+  return {
+    kubeServer: required('TESTBED_KUBE_SERVER'),
+    kubeCaFile: required('TESTBED_KUBE_CA_FILE'),
+    kubeToken: required('TESTBED_KUBE_TOKEN'),
+    awsEndpoint: required('AWS_ENDPOINT_URL'),
+    gitUrl: required('TESTBED_GIT_URL'),
+    gitToken: required('TESTBED_GIT_TOKEN'),
+  };
+}
+
+/** A kubeconfig for the test bed's apiserver, authenticated as its admin. */
+export function testbedKubeConfig(): KubeConfig {
+  const { kubeServer, kubeCaFile, kubeToken } = testbed();
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'testbed', server: kubeServer, caFile: kubeCaFile, skipTLSVerify: false }],
+    users: [{ name: 'admin', token: kubeToken }],
+    contexts: [{ name: 'testbed', cluster: 'testbed', user: 'admin' }],
+    currentContext: 'testbed',
+  });
+  return config;
+}
+
+/** A name no other test uses, valid as a Kubernetes name, queue name or table name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AwsEndpoint, ensureMoto, startAws } from './aws.ts';
+import { type GitEndpoint, startGit } from './git.ts';
+import { ensureKubernetesBinaries, type KubernetesEndpoint, startKubernetes } from './kubernetes.ts';
+import type { Service } from './process.ts';
+
+export { MissingPrerequisite } from './process.ts';
+
+export interface TestbedEndpoints {
+  readonly kubernetes: KubernetesEndpoint;
+  readonly aws: AwsEndpoint;
+  readonly git: GitEndpoint;
+}
+
+export interface Testbed extends TestbedEndpoints {
+  /** Stops every server and removes their data. */
+  stop(): Promise<void>;
+}
+
+/** Starts a real kube-apiserver with etcd, moto and a Git smart-HTTP server, each on a free loopback port. */
+export async function startTestbed(log: (line: string) => void): Promise<Testbed> {
+  // Builds and installs first, in parallel: they are the slow part of a first run and need no ports.
+  const [binaries, motoServer] = await Promise.all([ensureKubernetesBinaries(log), ensureMoto(log)]);
+  const workDir = await mkdtemp(join(tmpdir(), 'ferry-testbed-'));
+  const services: Service[] = [];
+  const stop = async () => {
+    await Promise.allSettled(services.reverse().map((service) => service.stop()));
+    await rm(workDir, { recursive: true, force: true });
+  };
+  const track = <T extends Service>(service: T): T => {
+    services.push(service);
+    return service;
+  };
+  try {
+    const [kubernetes, aws, git] = await Promise.all([
+      startKubernetes(binaries, workDir).then(track),
+      startAws(motoServer, workDir).then(track),
+      startGit(workDir).then(track),
+    ]);
+    return { kubernetes, aws, git, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The environment through which test processes (and the AWS SDK) find the test bed. */
+export function testbedEnvironment({ kubernetes, aws, git }: TestbedEndpoints): Record<string, string> {
+  return {
+    TESTBED_KUBE_SERVER: kubernetes.server,
+    TESTBED_KUBE_CA_FILE: kubernetes.caFile,
+    TESTBED_KUBE_TOKEN: kubernetes.token,
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testbed',
+    AWS_SECRET_ACCESS_KEY: 'testbed',
+    TESTBED_GIT_URL: git.baseUrl,
+    TESTBED_GIT_TOKEN: git.token,
+  };
+}

@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Where builds and virtual environments are cached between runs, outside the repository. */
+export const cacheDir = (): string =>
+  process.env.FERRY_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry');
+
+/** A prerequisite the test bed cannot provide by itself; reported as one line, without a stack trace. */
+export class MissingPrerequisite extends Error {
+  override name = 'MissingPrerequisite';
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no TCP port available');
+  return address.port;
+}
+
+export interface Service {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+/** A long-running server process whose output goes to a log file, read back when it fails to start. */
+export class ServerProcess implements Service {
+  readonly name: string;
+  readonly #child: ChildProcess;
+  readonly #logFile: string;
+  #exited = false;
+
+  constructor(
+    name: string,
+    command: string,
+    args: readonly string[],
+    logDir: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.name = name;
+    this.#logFile = join(logDir, `${name}.log`);
+    const log = createWriteStream(this.#logFile);
+    this.#child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child.stdout?.pipe(log);
+    this.#child.stderr?.pipe(log);
+    this.#child.on('exit', () => {
+      this.#exited = true;
+    });
+    this.#child.on('error', () => {
+      this.#exited = true;
+    });
+  }
+
+  /** Polls `probe` until it answers true; fails with the log's tail if the process exits or time runs out. */
+  async waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.#exited) throw new Error(`${this.name} exited during start-up:\n${this.logTail()}`);
+      if (await probe().catch(() => false)) return;
+      await sleep(100);
+    }
+    throw new Error(`${this.name} did not become ready in ${timeoutMs / 1000}s:\n${this.logTail()}`);
+  }
+
+  logTail(lines = 20): string {
+    return readFileSync(this.#logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exited) return;
+    const exited = once(this.#child, 'exit');
+    this.#child.kill('SIGTERM');
+    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  }
+}
+
+/** Runs a command to completion; rejects with its output when it fails. */
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output.trimEnd()}`);
+  return output;
+}
+
+/** True when `command` can be found on the PATH. */
+export async function hasCommand(command: string): Promise<boolean> {
+  return run('sh', ['-c', `command -v ${command}`]).then(
+    () => true,
+    () => false,
+  );
+}
