@@ -1,0 +1,263 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** A DNS-1123 label: the names of repositories, clusters, apps and environments. */
+const name = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lower-case letters, digits and dashes (a DNS label)');
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the repository');
+
+const globs = z.array(z.string().min(1)).default([]);
+
+const repository = z.strictObject({
+  name,
+  /** Clone URL over HTTPS, e.g. `https://github.com/acme/shop.git`. */
+  url: z.url({ protocol: /^https?$/ }),
+  provider: z.enum(['github', 'gitlab', 'gitea']),
+  /**
+   * Name of the Secrets Manager secret holding the webhook secret. Its value is the secret itself, or a JSON
+   * array of secrets, all accepted, while one is rotated.
+   */
+  webhookSecret: z.string().min(1),
+  /** Name of the Secrets Manager secret holding a token that can read the repository; none for a public one. */
+  tokenSecret: z.string().min(1).optional(),
+});
+
+const eksCluster = z.strictObject({
+  name,
+  type: z.literal('eks'),
+  /** The EKS cluster's name; its endpoint and CA are described at run time. */
+  clusterName: z.string().min(1),
+  region: z.string().min(1).optional(),
+  /** The EKS access policy granted to Ferry's roles, and the namespaces it is scoped to (none: the cluster). */
+  accessPolicy: z
+    .enum(['AmazonEKSClusterAdminPolicy', 'AmazonEKSAdminPolicy', 'AmazonEKSEditPolicy'])
+    .default('AmazonEKSClusterAdminPolicy'),
+  namespaces: z.array(name).optional(),
+});
+
+const kubeconfigCluster = z.strictObject({
+  name,
+  type: z.literal('kubeconfig'),
+  /** Path of a kubeconfig file (default: `KUBECONFIG` or `~/.kube/config`); for the local mode. */
+  kubeconfig: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+});
+
+const cluster = z.discriminatedUnion('type', [eksCluster, kubeconfigCluster]);
+
+/** Fields of live objects that are not drift, e.g. `/spec/replicas` of Deployments scaled by an HPA. */
+const ignoreRule = z.strictObject({
+  group: z.string().optional(),
+  kind: z.string().min(1),
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  jsonPointers: z
+    .array(z.string().regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /spec/replicas'))
+    .min(1),
+});
+
+const trigger = z
+  .strictObject({
+    /** Branch name globs, e.g. `main`, `release/*`. */
+    branches: globs,
+    /** Tag name globs, e.g. `v*`. */
+    tags: globs,
+    /** Changed-path globs; a push that changes none of them is ignored. Empty: any change. */
+    paths: globs,
+  })
+  .refine((t) => t.branches.length + t.tags.length > 0, 'needs at least one branch or tag pattern');
+
+const environmentConfig = z.strictObject({
+  /** Path of the environment-level objects (Ingress, ConfigMap, Secret, PVC) in the app's repository. */
+  path: relativePath,
+  autoSync: z.boolean().default(true),
+  prune: z.boolean().default(true),
+});
+
+const helm = z.strictObject({
+  releaseName: name.optional(),
+  /** Values files, relative to the chart directory, applied in order. */
+  valuesFiles: z.array(relativePath).default([]),
+});
+
+const environment = z.strictObject({
+  name,
+  cluster: name,
+  /** The namespace that namespaced objects without one are deployed to. */
+  namespace: name,
+  trigger,
+  /** Overrides the app's path for this environment, e.g. a Kustomize overlay. */
+  path: relativePath.optional(),
+  helm: helm.optional(),
+  /** Deploy new commits automatically; when off, they are only reported as OutOfSync. */
+  autoSync: z.boolean().default(true),
+  /** Delete objects that a new revision no longer contains. */
+  prune: z.boolean().default(true),
+  /** Re-apply the last revision when the live objects drift from it. */
+  selfHeal: z.boolean().default(false),
+  /** Skip this environment in pushes and reconciliation. */
+  suspend: z.boolean().default(false),
+  /** Allow a revision that renders no object to prune everything. */
+  allowEmpty: z.boolean().default(false),
+  /** Allow deleting and re-creating an object whose immutable fields changed. */
+  recreateOnImmutableChange: z.boolean().default(false),
+  /** Allow pruning PersistentVolumeClaims (their data goes with them). */
+  prunePersistentVolumeClaims: z.boolean().default(false),
+  healthTimeoutSeconds: z.number().int().min(0).max(840).default(300),
+  ignoreDifferences: z.array(ignoreRule).default([]),
+  config: environmentConfig.optional(),
+});
+
+const app = z.strictObject({
+  name,
+  repository: name,
+  /** Directory of the app's manifests: plain YAML, a Kustomize directory or a Helm chart. */
+  path: relativePath,
+  environments: z.array(environment).min(1),
+});
+
+const settings = z.strictObject({
+  /** EventBridge schedule expression of the reconciler. */
+  reconcileSchedule: z
+    .string()
+    .regex(/^(rate|cron)\(.+\)$/, 'must be rate(...) or cron(...)')
+    .default('rate(5 minutes)'),
+  /** Spread of the reconciler's checks over this many seconds, so they do not hit hosts at once. */
+  reconcileJitterSeconds: z.number().int().min(0).max(900).default(60),
+  /** How long a webhook delivery id is remembered, so that a redelivery is not deployed twice. */
+  deliveryRetentionHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
+  /** Largest webhook body accepted; larger ones get 413. Below Lambda's 6 MB synchronous payload limit. */
+  maxWebhookBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(5 * 1024 * 1024)
+    .default(1024 * 1024),
+});
+
+const uniqueNames = <T extends { name: string }>(
+  items: readonly T[],
+  ctx: z.RefinementCtx,
+  path: PropertyKey[],
+) => {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    if (seen.has(item.name))
+      ctx.addIssue({
+        code: 'custom',
+        message: `duplicate name "${item.name}"`,
+        path: [...path, index, 'name'],
+      });
+    seen.add(item.name);
+  });
+};
+
+export const configSchema = z
+  .strictObject({
+    repositories: z.array(repository).min(1),
+    clusters: z.array(cluster).min(1),
+    apps: z.array(app).min(1),
+    settings: settings.default(settings.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    uniqueNames(config.repositories, ctx, ['repositories']);
+    uniqueNames(config.clusters, ctx, ['clusters']);
+    uniqueNames(config.apps, ctx, ['apps']);
+    const repositories = new Set(config.repositories.map((r) => r.name));
+    const clusters = new Set(config.clusters.map((c) => c.name));
+    config.apps.forEach((app, a) => {
+      if (!repositories.has(app.repository)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `no repository named "${app.repository}"`,
+          path: ['apps', a, 'repository'],
+        });
+      }
+      uniqueNames(app.environments, ctx, ['apps', a, 'environments']);
+      app.environments.forEach((env, e) => {
+        if (!clusters.has(env.cluster)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `no cluster named "${env.cluster}"`,
+            path: ['apps', a, 'environments', e, 'cluster'],
+          });
+        }
+      });
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type RepositoryConfig = Config['repositories'][number];
+export type ClusterConfig = Config['clusters'][number];
+export type AppConfig = Config['apps'][number];
+export type EnvironmentConfig = AppConfig['environments'][number];
+export type IgnoreRule = EnvironmentConfig['ignoreDifferences'][number];
+
+/** An invalid configuration; the message names every offending field, one per line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, key) =>
+      typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`,
+    '',
+  );
+}
+
+/** Validates a configuration object; `source` names it in errors (e.g. the file). */
+export function parseConfig(input: unknown, source = 'configuration'): Config {
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map(
+    (issue) => `  ${fieldPath(issue.path) || '(root)'}: ${issue.message}`,
+  );
+  throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
+}
+
+/** Reads and validates a YAML (or JSON) configuration file. */
+export async function loadConfigFile(path: string): Promise<Config> {
+  const text = await readFile(path, 'utf8');
+  let document: unknown;
+  try {
+    document = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new ConfigError(`invalid ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parseConfig(document, path);
+}
+
+/** The environment of an app, or undefined. */
+export function findEnvironment(
+  config: Config,
+  appName: string,
+  environmentName: string,
+): { app: AppConfig; environment: EnvironmentConfig } | undefined {
+  const app = config.apps.find((a) => a.name === appName);
+  const environment = app?.environments.find((e) => e.name === environmentName);
+  return app && environment ? { app, environment } : undefined;
+}
+
+/**
+ * The configuration of a running function: `FERRY_CONFIG_JSON` (which the CDK stack inlines into each bundle
+ * at synth, already validated) or else the file named by `FERRY_CONFIG_FILE` (default `ferry.config.yaml`).
+ */
+export async function loadConfigFromEnvironment(): Promise<Config> {
+  const inline = process.env.FERRY_CONFIG_JSON;
+  if (inline !== undefined && inline !== '') return parseConfig(JSON.parse(inline), 'FERRY_CONFIG_JSON');
+  return loadConfigFile(process.env.FERRY_CONFIG_FILE ?? 'ferry.config.yaml');
+}
