@@ -1,5 +1,10 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { uniqueName } from './testbed.ts';
 
 /** A fresh state table in moto, shaped as the CDK stack creates it. */
@@ -42,7 +47,7 @@ export async function createDeployQueue(): Promise<string> {
   return QueueUrl;
 }
 
-/** Drains up to `max` messages from a queue, parsed as JSON, with their group ids. */
+/** Drains up to `max` messages from a queue (deleting each, as FIFO groups hold back the next until then). */
 export async function receiveAll<T>(queueUrl: string, max = 100): Promise<{ body: T; groupId: string }[]> {
   const sqs = new SQSClient({});
   const received: { body: T; groupId: string }[] = [];
@@ -61,6 +66,7 @@ export async function receiveAll<T>(queueUrl: string, max = 100): Promise<{ body
         body: JSON.parse(message.Body ?? 'null') as T,
         groupId: message.Attributes?.MessageGroupId ?? '',
       });
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
     }
   }
   return received;
