@@ -1,12 +1,14 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AwsEndpoint, ensureMoto, startAws } from './aws.ts';
 import { type GitEndpoint, startGit } from './git.ts';
 import { ensureKubernetesBinaries, type KubernetesEndpoint, startKubernetes } from './kubernetes.ts';
-import type { Service } from './process.ts';
+import { MissingPrerequisite, type Service } from './process.ts';
 
-export { MissingPrerequisite } from './process.ts';
+export { MissingPrerequisite };
 
 export interface TestbedEndpoints {
   readonly kubernetes: KubernetesEndpoint;
@@ -59,4 +61,33 @@ export function testbedEnvironment({ kubernetes, aws, git }: TestbedEndpoints): 
     TESTBED_GIT_URL: git.baseUrl,
     TESTBED_GIT_TOKEN: git.token,
   };
+}
+
+/**
+ * Starts the test bed, runs `node <args>` with its environment, stops it, and exits with the child's code.
+ * The entry point of `npm test` and `npm run bench`.
+ */
+export async function runWithTestbed(args: readonly string[]): Promise<never> {
+  const log = (line: string) => console.log(`testbed: ${line}`);
+  const started = Date.now();
+  let testbed: Testbed;
+  try {
+    testbed = await startTestbed(log);
+  } catch (error) {
+    log(error instanceof MissingPrerequisite ? `missing prerequisite: ${error.message}` : String(error));
+    process.exit(1);
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  log(`kube-apiserver ${testbed.kubernetes.version}, moto and git ready in ${seconds}s`);
+  let code = 1;
+  try {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...testbedEnvironment(testbed) },
+      stdio: 'inherit',
+    });
+    [code] = (await once(child, 'exit')) as [number];
+  } finally {
+    await testbed.stop();
+  }
+  process.exit(code ?? 1);
 }
