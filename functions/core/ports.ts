@@ -15,6 +15,8 @@ export interface JobQueue {
 
 /** Remembers webhook deliveries so that a redelivery, even hours later, is acknowledged and not enqueued twice. */
 export interface DeliveryLog {
+  /** Whether the delivery was recorded and its record has not expired yet. */
+  seen(deliveryKey: string): Promise<boolean>;
   /** Records the delivery; resolves false when it was recorded before. */
   remember(deliveryKey: string, retainForSeconds: number): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryLog } from '../../core/ports.ts';
 
 /**
@@ -14,6 +14,18 @@ export class DynamoDbStateStore implements DeliveryLog {
   constructor(tableName: string, client = new DynamoDBClient({})) {
     this.#table = tableName;
     this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async seen(deliveryKey: string): Promise<boolean> {
+    const { Item } = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: `DELIVERY#${deliveryKey}`, sk: 'DELIVERY' },
+        ConsistentRead: true,
+      }),
+    );
+    // As in `remember`: an expired record that TTL has not deleted yet counts as absent.
+    return Item !== undefined && Number(Item.expiresAt) >= Math.floor(Date.now() / 1000);
   }
 
   async remember(deliveryKey: string, retainForSeconds: number): Promise<boolean> {
