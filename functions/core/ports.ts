@@ -1,6 +1,8 @@
 // The small interfaces through which the core reaches the world. Adapters implement them: AWS ones for the
 // Lambda functions, local ones for `npm start`.
-import type { DeployJob } from './jobs.ts';
+import type { Action, InventoryEntry } from './apply/inventory.ts';
+import type { DeployJob, JobPart, JobTrigger } from './jobs.ts';
+import type { KubeObject, ObjectRef } from './objects.ts';
 
 export interface QueuedJob {
   readonly job: DeployJob;
@@ -24,4 +26,132 @@ export interface DeliveryLog {
 /** Secret values by name (Secrets Manager in AWS), cached by the adapter. */
 export interface SecretSource {
   getSecret(name: string): Promise<string>;
+}
+
+/** Where a kind is served: its plural resource name and whether its objects live in namespaces. */
+export interface ResourceType {
+  readonly resource: string;
+  readonly namespaced: boolean;
+}
+
+/** A refused Kubernetes API request: the HTTP status and the API's `Status` reason and message. */
+export class ClusterApiError extends Error {
+  override name = 'ClusterApiError';
+  readonly status: number;
+  readonly reason: string;
+
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** One Kubernetes cluster, as the deploy engine and the drift check use it. Objects travel unchanged. */
+export interface Cluster {
+  /** Discovery: where a kind is served, or undefined when the cluster does not serve it (yet). */
+  resourceType(apiVersion: string, kind: string): Promise<ResourceType | undefined>;
+  /** Forgets discovery, e.g. after CRDs were established. */
+  refreshResourceTypes(): void;
+  /** Server-side apply under Ferry's field manager, forcing ownership of conflicting fields. */
+  apply(object: KubeObject, options: { readonly dryRun: boolean }): Promise<KubeObject>;
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  /** The objects of a kind with the given labels, in one namespace or (undefined) all. */
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<KubeObject[]>;
+  /** Deletes an object; resolves false when it was already gone. */
+  delete(ref: ObjectRef): Promise<boolean>;
+}
+
+/** A Git repository as Ferry reaches it. */
+export interface GitRemote {
+  readonly url: string;
+  /** Token for HTTP basic authentication; none for a public repository. */
+  readonly token?: string | undefined;
+}
+
+/** A commit checked out into a directory of its own. */
+export interface Checkout {
+  readonly dir: string;
+  /** Committer time, seconds since the epoch. */
+  readonly commitTime: number;
+  dispose(): Promise<void>;
+}
+
+/** A commit could not be fetched: it does not exist, the token is refused, or the host failed. */
+export class GitFetchError extends Error {
+  override name = 'GitFetchError';
+}
+
+export interface GitSource {
+  /** Fetches exactly one commit (shallow) and checks it out. */
+  checkout(remote: GitRemote, commit: string): Promise<Checkout>;
+  /** The remote's refs and the commits they point to (tags peeled), like `git ls-remote`. */
+  listRefs(remote: GitRemote): Promise<Map<string, string>>;
+}
+
+/** One deployable part of an app environment: the app's objects or the environment's configuration. */
+export interface EnvironmentKey {
+  readonly app: string;
+  readonly environment: string;
+  readonly part: JobPart;
+}
+
+export interface AppliedCommit {
+  readonly commit: string;
+  readonly ref: string;
+  /** Committer time, seconds since the epoch: orders commits when jobs arrive out of order. */
+  readonly commitTime: number;
+  readonly deploymentId: string;
+  readonly appliedAt: string;
+}
+
+export type SyncStatus = 'Synced' | 'OutOfSync' | 'Failed' | 'Unknown';
+
+export interface EnvironmentState {
+  readonly lastApplied?: AppliedCommit;
+  readonly sync: { readonly status: SyncStatus; readonly message: string; readonly at: string };
+  readonly inventory: readonly InventoryEntry[];
+}
+
+export interface DeploymentObject {
+  /** `Deployment shop/web`. */
+  readonly object: string;
+  readonly action: Action;
+  readonly message?: string;
+}
+
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly key: EnvironmentKey;
+  readonly commit: string;
+  readonly ref: string;
+  readonly trigger: JobTrigger;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly result: 'succeeded' | 'failed' | 'superseded';
+  readonly message: string;
+  readonly objects: readonly DeploymentObject[];
+}
+
+/** Environment state, deployment history and the lock that keeps one worker per environment. */
+export interface EnvironmentStore {
+  get(key: EnvironmentKey): Promise<EnvironmentState | undefined>;
+  /** Takes the environment's lock for `owner`; resolves false while another owner holds it. */
+  lock(key: EnvironmentKey, owner: string, ttlSeconds: number): Promise<boolean>;
+  unlock(key: EnvironmentKey, owner: string): Promise<void>;
+  /**
+   * Records a finished deployment and, when it applied a revision, the new last applied commit and inventory,
+   * in one transaction that holds only while `record.id` still owns the lock.
+   */
+  recordDeployment(
+    record: DeploymentRecord,
+    applied?: { readonly commit: AppliedCommit; readonly inventory: readonly InventoryEntry[] },
+  ): Promise<void>;
+  /** Newest first. */
+  listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]>;
 }

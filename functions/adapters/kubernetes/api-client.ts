@@ -1,20 +1,6 @@
 import { Agent, type RequestOptions, request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-
-/** A failed API request, with the HTTP status and the `Status` object's reason and message. */
-export class KubernetesApiError extends Error {
-  override name = 'KubernetesApiError';
-  readonly status: number;
-  readonly reason: string;
-  readonly details: unknown;
-
-  constructor(status: number, reason: string, message: string, details?: unknown) {
-    super(message);
-    this.status = status;
-    this.reason = reason;
-    this.details = details;
-  }
-}
+import { ClusterApiError } from '../../core/ports.ts';
 
 export interface ApiRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -61,14 +47,13 @@ export class KubernetesApi {
     };
     await this.#config.applyToHTTPSOptions(options);
     const { status, text } = await send(url, options, payload);
-    const parsed: unknown = text === '' ? undefined : JSON.parse(text);
+    const parsed: unknown = text === '' || !text.startsWith('{') ? undefined : JSON.parse(text);
     if (status >= 200 && status < 300) return parsed as T;
-    const statusObject = (parsed ?? {}) as { reason?: string; message?: string; details?: unknown };
-    throw new KubernetesApiError(
+    const statusObject = (parsed ?? {}) as { reason?: string; message?: string };
+    throw new ClusterApiError(
       status,
       statusObject.reason ?? 'Unknown',
       statusObject.message ?? `${method} ${path}: HTTP ${status}`,
-      statusObject.details,
     );
   }
 

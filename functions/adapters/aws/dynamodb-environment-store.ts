@@ -1,0 +1,174 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { InventoryEntry } from '../../core/apply/inventory.ts';
+import type {
+  AppliedCommit,
+  DeploymentRecord,
+  EnvironmentKey,
+  EnvironmentState,
+  EnvironmentStore,
+} from '../../core/ports.ts';
+
+/**
+ * Environment items in the state table (see DynamoDbStateStore for the table's shape):
+ * - `ENV#<app>#<environment>#<part>` / `STATE`: last applied commit, sync status, lock.
+ * - same / `INVENTORY`: the objects of the last applied revision.
+ * - same / `DEPLOY#<started at>#<id>`: one deployment of the history.
+ */
+export class DynamoDbEnvironmentStore implements EnvironmentStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(tableName: string, client = new DynamoDBClient({})) {
+    this.#table = tableName;
+    this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async get(key: EnvironmentKey): Promise<EnvironmentState | undefined> {
+    const pk = partition(key);
+    const { Items = [] } = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': 'INVENTORY', ':to': 'STATE' },
+        ConsistentRead: true,
+      }),
+    );
+    const state = Items.find((item) => item.sk === 'STATE');
+    if (state === undefined) return undefined;
+    const inventory = Items.find((item) => item.sk === 'INVENTORY');
+    return {
+      ...(state.lastApplied === undefined ? {} : { lastApplied: state.lastApplied as AppliedCommit }),
+      sync: state.sync ?? { status: 'Unknown', message: '', at: '' },
+      inventory: (inventory?.entries ?? []) as InventoryEntry[],
+    };
+  }
+
+  async lock(key: EnvironmentKey, owner: string, ttlSeconds: number): Promise<boolean> {
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: partition(key), sk: 'STATE' },
+          UpdateExpression: 'SET #lock = :lock',
+          ConditionExpression:
+            'attribute_not_exists(#lock) OR #lock.expiresAt < :now OR #lock.#owner = :owner',
+          ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':lock': { owner, expiresAt: now + ttlSeconds },
+            ':now': now,
+            ':owner': owner,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async unlock(key: EnvironmentKey, owner: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: partition(key), sk: 'STATE' },
+          UpdateExpression: 'REMOVE #lock',
+          ConditionExpression: '#lock.#owner = :owner',
+          ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async recordDeployment(
+    record: DeploymentRecord,
+    applied?: { readonly commit: AppliedCommit; readonly inventory: readonly InventoryEntry[] },
+  ): Promise<void> {
+    const pk = partition(record.key);
+    const sync = {
+      status: record.result === 'failed' ? 'Failed' : 'Synced',
+      message: record.message,
+      at: record.finishedAt,
+    };
+    const stateUpdate =
+      record.result === 'superseded'
+        ? undefined
+        : {
+            Update: {
+              TableName: this.#table,
+              Key: { pk, sk: 'STATE' },
+              UpdateExpression:
+                applied === undefined ? 'SET sync = :sync' : 'SET sync = :sync, lastApplied = :applied',
+              ConditionExpression: '#lock.#owner = :owner',
+              ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
+              ExpressionAttributeValues: {
+                ':sync': sync,
+                ':owner': record.id,
+                ...(applied === undefined ? {} : { ':applied': applied.commit }),
+              },
+            },
+          };
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk, sk: `DEPLOY#${record.startedAt}#${record.id}`, ...record },
+              },
+            },
+            ...(stateUpdate === undefined ? [] : [stateUpdate]),
+            ...(applied === undefined
+              ? []
+              : [
+                  {
+                    Put: {
+                      TableName: this.#table,
+                      Item: { pk, sk: 'INVENTORY', entries: applied.inventory },
+                    },
+                  },
+                ]),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw new Error(`deployment ${record.id} lost the lock of ${pk} before it was recorded`);
+      }
+      throw error;
+    }
+  }
+
+  async listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]> {
+    const { Items = [] } = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :deploy)',
+        ExpressionAttributeValues: { ':pk': partition(key), ':deploy': 'DEPLOY#' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map(({ pk: _, sk: __, ...record }) => record as DeploymentRecord);
+  }
+}
+
+function partition({ app, environment, part }: EnvironmentKey): string {
+  return `ENV#${app}#${environment}#${part}`;
+}

@@ -1,0 +1,27 @@
+import type { KubeObject } from './objects.ts';
+
+/** The server-side apply field manager that owns what Ferry applies. */
+export const FIELD_MANAGER = 'ferry';
+
+/** Labels Ferry puts on every object it applies; pruning deletes only objects that still carry them. */
+export const APP_LABEL = 'ferry.dev/app';
+export const ENVIRONMENT_LABEL = 'ferry.dev/environment';
+export const PART_LABEL = 'ferry.dev/part';
+
+/** `ferry.dev/prune: disabled` on a live object keeps it when Git no longer has it. */
+export const PRUNE_ANNOTATION = 'ferry.dev/prune';
+
+export interface Owner {
+  readonly app: string;
+  readonly environment: string;
+  readonly part: string;
+}
+
+export function ownerLabels({ app, environment, part }: Owner): Record<string, string> {
+  return { [APP_LABEL]: app, [ENVIRONMENT_LABEL]: environment, [PART_LABEL]: part };
+}
+
+export function ownedBy(object: KubeObject, owner: Owner): boolean {
+  const labels = object.metadata.labels ?? {};
+  return Object.entries(ownerLabels(owner)).every(([key, value]) => labels[key] === value);
+}
