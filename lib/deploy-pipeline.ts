@@ -1,0 +1,116 @@
+// Deploy pipeline: the FIFO deploy queue (one message group per app environment), its FIFO dead-letter
+// queue, and the worker that applies one job at a time, with kubectl and helm from a layer.
+import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
+import { Duration, Size, Stack } from 'aws-cdk-lib';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Config } from '../functions/core/config.ts';
+import { maxHealthTimeoutSeconds, tokenSecretNames } from './deployment-config.ts';
+import { FerryFunction, type FunctionDefaults, LAMBDA_MAX_TIMEOUT } from './ferry-function.ts';
+import { grantSecretValues } from './permissions.ts';
+import type { State } from './state.ts';
+
+/** Time for everything but the health wait: fetch the commit, render, dry-run, apply, prune, record. */
+export const DEPLOY_WORK_SECONDS = 300;
+/** Lambda's event source mapping wants the visibility timeout at least six times the function's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Receives before a job goes to the dead-letter queue; each one holds its environment's message group. */
+export const DEPLOY_MAX_RECEIVE_COUNT = 3;
+
+/**
+ * The worker's timeout: the longest configured health wait plus the rest of a deployment, at least 10 minutes
+ * and at most Lambda's 15. The schema caps `healthTimeoutSeconds` at 840 s so that a minute is left even then.
+ * Not simply always 15 minutes: the visibility timeout is six times this, and a crashed worker leaves its
+ * message, and so its environment's FIFO group, invisible for that long.
+ */
+export function workerTimeout(config: Config): Duration {
+  const seconds = Math.min(
+    LAMBDA_MAX_TIMEOUT.toSeconds(),
+    Math.max(600, maxHealthTimeoutSeconds(config) + DEPLOY_WORK_SECONDS),
+  );
+  return Duration.seconds(seconds);
+}
+
+/**
+ * The layer puts kubectl at /opt/kubectl/kubectl and helm at /opt/helm/helm. Lambda's disk is read-only but
+ * for /tmp, where helm (and kubectl's cache) must keep their files.
+ */
+export const KUBECTL_ENVIRONMENT = {
+  HOME: '/tmp',
+  HELM_CACHE_HOME: '/tmp/helm/cache',
+  HELM_CONFIG_HOME: '/tmp/helm/config',
+  HELM_DATA_HOME: '/tmp/helm/data',
+} as const;
+
+export interface DeployPipelineProps {
+  readonly defaults: FunctionDefaults;
+  readonly state: State;
+}
+
+export class DeployPipeline extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly worker: FerryFunction;
+  readonly workerTimeout: Duration;
+  /** kubectl (with kustomize) and helm, static x86_64 binaries; the reconciler renders with them too. */
+  readonly kubectlLayer: KubectlV34Layer;
+
+  constructor(scope: Construct, id: string, props: DeployPipelineProps) {
+    super(scope, id);
+    const { config } = props.defaults;
+    const timeout = workerTimeout(config);
+    this.workerTimeout = timeout;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      fifo: true,
+      // The longest SQS keeps a message: time to look at a failed job and redrive it.
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      fifo: true,
+      // Producers set MessageDeduplicationId (the delivery or check id); the body alone is not identity.
+      contentBasedDeduplication: false,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: DEPLOY_MAX_RECEIVE_COUNT },
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    this.kubectlLayer = new KubectlV34Layer(this, 'KubectlLayer');
+
+    this.worker = new FerryFunction(this, 'Worker', {
+      defaults: props.defaults,
+      entry: 'functions/worker/handler.ts',
+      service: 'worker',
+      description: 'Ferry: deploys one job: fetch, render, dry-run, apply, prune, wait healthy, record',
+      // The layer's kubectl and helm are x86_64 binaries.
+      architecture: Architecture.X86_64,
+      // Rendering large Helm charts and holding many objects; memory also buys CPU on Lambda.
+      memorySize: 2048,
+      timeout,
+      // The checkout, rendered manifests and helm's cache live in /tmp.
+      ephemeralStorageSize: Size.mebibytes(2048),
+      layers: [this.kubectlLayer],
+      environment: {
+        FERRY_TABLE_NAME: props.state.table.tableName,
+        FERRY_QUEUE_URL: this.queue.queueUrl,
+        ...KUBECTL_ENVIRONMENT,
+      },
+    });
+    this.worker.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        // One job per invocation: a job may wait up to its health timeout, so a batch of several would not
+        // fit in one timeout. Parallelism comes from message groups (one per environment), not from batches.
+        batchSize: 1,
+        reportBatchItemFailures: true,
+      }),
+    );
+    props.state.grantReadWrite(this.worker.role);
+    grantSecretValues(this.worker.role, Stack.of(this), tokenSecretNames(config));
+  }
+}

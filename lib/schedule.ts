@@ -1,0 +1,117 @@
+// Schedule: an EventBridge rule starts the scheduler, which puts one check per environment on the check
+// queue; the reconciler takes the checks (new commits, drift) and enqueues deploy jobs where needed.
+import { Duration, Size, Stack } from 'aws-cdk-lib';
+import { Schedule as EventSchedule, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { KUBECTL_ENVIRONMENT, VISIBILITY_TIMEOUT_FACTOR } from './deploy-pipeline.ts';
+import { tokenSecretNames } from './deployment-config.ts';
+import { FerryFunction, type FunctionDefaults } from './ferry-function.ts';
+import { grantSecretValues } from './permissions.ts';
+import type { State } from './state.ts';
+
+/** One check: fetch the head, render, server-side dry-run against the cluster. */
+export const RECONCILER_TIMEOUT = Duration.minutes(5);
+/** Checks per invocation; failures come back one by one (partial batch responses). */
+export const RECONCILER_BATCH_SIZE = 5;
+/** Concurrent reconcilers at most, so that a schedule does not hit every Git host and cluster at once. */
+export const RECONCILER_MAX_CONCURRENCY = 5;
+
+export interface ScheduleProps {
+  readonly defaults: FunctionDefaults;
+  readonly state: State;
+  readonly deployQueue: IQueue;
+  /** kubectl and helm, to render what the reconciler compares with the cluster. */
+  readonly kubectlLayer: ILayerVersion;
+}
+
+export class Schedule extends Construct {
+  readonly rule: Rule;
+  readonly scheduler: FerryFunction;
+  readonly checkQueue: Queue;
+  readonly checkDeadLetterQueue: Queue;
+  readonly reconciler: FerryFunction;
+
+  constructor(scope: Construct, id: string, props: ScheduleProps) {
+    super(scope, id);
+    const { config } = props.defaults;
+
+    this.checkDeadLetterQueue = new Queue(this, 'CheckDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.checkQueue = new Queue(this, 'CheckQueue', {
+      visibilityTimeout: Duration.seconds(RECONCILER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: this.checkDeadLetterQueue, maxReceiveCount: 3 },
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    this.scheduler = new FerryFunction(this, 'Scheduler', {
+      defaults: props.defaults,
+      entry: 'functions/scheduler/handler.ts',
+      service: 'scheduler',
+      description: 'Ferry: puts one reconcile check per environment on the check queue',
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      environment: {
+        FERRY_CHECK_QUEUE_URL: this.checkQueue.queueUrl,
+        FERRY_TABLE_NAME: props.state.table.tableName,
+      },
+    });
+    // The scheduler only reads state and sends checks: no secret, no cluster, no deploy queue.
+    this.scheduler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.checkQueue.queueArn] }),
+    );
+    props.state.grantRead(this.scheduler.role);
+
+    this.rule = new Rule(this, 'Rule', {
+      description: 'Ferry reconciliation schedule (settings.reconcileSchedule)',
+      schedule: EventSchedule.expression(config.settings.reconcileSchedule),
+      targets: [
+        new LambdaFunction(this.scheduler.function, {
+          retryAttempts: 2,
+          // A run that could not start within the hour is superseded by the next ones.
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
+    this.reconciler = new FerryFunction(this, 'Reconciler', {
+      defaults: props.defaults,
+      entry: 'functions/reconciler/handler.ts',
+      service: 'reconciler',
+      description: 'Ferry: compares Git heads and live objects with the last applied revision',
+      // Renders with the layer's x86_64 kubectl and helm, like the worker.
+      architecture: Architecture.X86_64,
+      // It renders the same charts and kustomizations as the worker.
+      memorySize: 2048,
+      timeout: RECONCILER_TIMEOUT,
+      ephemeralStorageSize: Size.mebibytes(2048),
+      layers: [props.kubectlLayer],
+      environment: {
+        FERRY_TABLE_NAME: props.state.table.tableName,
+        FERRY_QUEUE_URL: props.deployQueue.queueUrl,
+        ...KUBECTL_ENVIRONMENT,
+      },
+    });
+    this.reconciler.function.addEventSource(
+      new SqsEventSource(this.checkQueue, {
+        batchSize: RECONCILER_BATCH_SIZE,
+        maxConcurrency: RECONCILER_MAX_CONCURRENCY,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.reconciler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deployQueue.queueArn] }),
+    );
+    props.state.grantReadWrite(this.reconciler.role);
+    grantSecretValues(this.reconciler.role, Stack.of(this), tokenSecretNames(config));
+  }
+}
