@@ -1,6 +1,7 @@
 // The small interfaces through which the core reaches the world. Adapters implement them: AWS ones for the
 // Lambda functions, local ones for `npm start`.
 import type { Action, InventoryEntry } from './apply/inventory.ts';
+import type { ClusterConfig } from './config.ts';
 import type { DeployJob, JobPart, JobTrigger } from './jobs.ts';
 import type { KubeObject, ObjectRef } from './objects.ts';
 
@@ -154,4 +155,9 @@ export interface EnvironmentStore {
   ): Promise<void>;
   /** Newest first. */
   listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]>;
+}
+
+/** Connects to a configured cluster (EKS, or a kubeconfig in the local mode), caching credentials. */
+export interface ClusterConnector {
+  connect(cluster: ClusterConfig): Promise<Cluster>;
 }

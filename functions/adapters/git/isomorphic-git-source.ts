@@ -24,8 +24,10 @@ export class IsomorphicGitSource implements GitSource {
       'repos',
       `${createHash('sha256').update(remote.url).digest('hex').slice(0, 16)}.git`,
     );
-    if (!fs.existsSync(join(gitdir, 'HEAD')))
+    if (!fs.existsSync(join(gitdir, 'HEAD'))) {
       await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+      await git.addRemote({ fs, gitdir, remote: 'origin', url: remote.url });
+    }
     const commitTime = async () =>
       (await git.readCommit({ fs, gitdir, oid: commit })).commit.committer.timestamp;
     let time = await commitTime().catch(() => undefined);
@@ -35,7 +37,7 @@ export class IsomorphicGitSource implements GitSource {
           fs,
           http,
           gitdir,
-          url: remote.url,
+          remote: 'origin',
           ref: commit,
           depth: 1,
           singleBranch: true,

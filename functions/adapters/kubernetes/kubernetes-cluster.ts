@@ -1,4 +1,4 @@
-import type { KubeObject, ObjectRef } from '../../core/objects.ts';
+import { type KubeObject, type ObjectRef, refOf } from '../../core/objects.ts';
 import { FIELD_MANAGER } from '../../core/ownership.ts';
 import { type Cluster, ClusterApiError, type ResourceType } from '../../core/ports.ts';
 import type { KubernetesApi } from './api-client.ts';
@@ -75,7 +75,7 @@ export class KubernetesCluster implements Cluster {
     const { managedFields: _, resourceVersion: __, ...metadata } = object.metadata;
     return this.#api.request<KubeObject>({
       method: 'PATCH',
-      path: await this.#path(object, object.metadata.name),
+      path: await this.#path(refOf(object), object.metadata.name),
       query: { fieldManager: FIELD_MANAGER, force: 'true', dryRun: dryRun ? 'All' : undefined },
       body: { ...object, metadata },
       contentType: 'application/apply-patch+yaml',

@@ -67,14 +67,13 @@ export async function applyRevision(
 ): Promise<AppliedRevision> {
   const { cluster } = options;
   const limit = pLimit(options.concurrency ?? 16);
-  const planned = await plan(objects, options);
+  const { planned, rejections } = await plan(objects, options);
   await readLiveObjects(planned, options, limit);
 
   // Validate: dry-run every object that is not known unchanged. Any rejection stops the revision here.
   const declaredNamespaces = new Set(
     objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
   );
-  const rejections: ObjectResult[] = [];
   await Promise.all(
     planned
       .filter((p) => !p.deferred && !p.knownUnchanged)
@@ -156,7 +155,10 @@ async function applyOne(
 }
 
 /** Defaults namespaces, adds ownership labels, and rejects kinds that neither the cluster nor the revision define. */
-async function plan(objects: readonly KubeObject[], options: ApplyOptions): Promise<Planned[]> {
+async function plan(
+  objects: readonly KubeObject[],
+  options: ApplyOptions,
+): Promise<{ planned: Planned[]; rejections: ObjectResult[] }> {
   const definedKinds = new Map<string, boolean>();
   for (const o of objects) {
     if (o.kind !== 'CustomResourceDefinition') continue;
@@ -196,8 +198,7 @@ async function plan(objects: readonly KubeObject[], options: ApplyOptions): Prom
     seen.add(key);
     planned.push({ object, ref, key, hash: hashObject(object), deferred: served === undefined });
   }
-  if (rejections.length > 0) throw new RevisionRejected(rejections);
-  return planned;
+  return { planned, rejections };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { describeRef, type KubeObject, refOf } from '../objects.ts';
+import { describeRef, type KubeObject, refKey, refOf } from '../objects.ts';
 import type { Cluster } from '../ports.ts';
 import { type Health, healthOf } from './health.ts';
 
@@ -11,33 +11,40 @@ export interface Unhealthy {
 
 /**
  * Polls the objects until every one is Current by kstatus's rules, one is Failed, or time runs out.
- * Resolves the objects that are not Current (empty when all are).
+ * Resolves the objects as last read (their resourceVersions settle once controllers are done) and those
+ * that are not Current (none when all are).
  */
 export async function waitForHealth(
   cluster: Cluster,
   objects: readonly KubeObject[],
   timeoutMs: number,
-  pollMs = 1000,
-): Promise<Unhealthy[]> {
+  pollMs = 500,
+): Promise<{ live: KubeObject[]; unhealthy: Unhealthy[] }> {
   const limit = pLimit(16);
   const deadline = Date.now() + timeoutMs;
-  let pending: Unhealthy[] = objects
-    .map((object) => ({ object, health: healthOf(object) }))
-    .filter(({ health }) => health.status !== 'Current');
+  const live = new Map(objects.map((object) => [refKey(refOf(object)), object]));
+  const unhealthyOf = () =>
+    [...live.values()]
+      .map((object) => ({ object, health: healthOf(object) }))
+      .filter(({ health }) => health.status !== 'Current');
+  let pending = unhealthyOf();
   while (
     pending.length > 0 &&
     !pending.some(({ health }) => health.status === 'Failed') &&
     Date.now() < deadline
   ) {
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
-    const refreshed = await Promise.all(
-      pending.map(({ object }) => limit(async () => (await cluster.get(refOf(object))) ?? object)),
+    await Promise.all(
+      pending.map(({ object }) =>
+        limit(async () => {
+          const latest = await cluster.get(refOf(object));
+          if (latest !== undefined) live.set(refKey(refOf(object)), latest);
+        }),
+      ),
     );
-    pending = refreshed
-      .map((object) => ({ object, health: healthOf(object) }))
-      .filter(({ health }) => health.status !== 'Current');
+    pending = unhealthyOf();
   }
-  return pending;
+  return { live: [...live.values()], unhealthy: pending };
 }
 
 export function describeUnhealthy(unhealthy: readonly Unhealthy[]): string {

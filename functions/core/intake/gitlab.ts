@@ -1,0 +1,84 @@
+// GitLab: `X-Gitlab-Event`, the secret token in `X-Gitlab-Token`, and with a signing token a Standard Webhooks
+// signature (`webhook-id`, `webhook-timestamp`, `webhook-signature`). JSON bodies only.
+import {
+  arrayAt,
+  firstRepositoryKey,
+  type JsonObject,
+  objectAt,
+  optionalObjectId,
+  pushEvent,
+  stringAt,
+} from './normalise.ts';
+import type { ProviderSpec } from './providers.ts';
+import {
+  AUTHENTIC,
+  refused,
+  SIGNING_SECRET_PREFIX,
+  tokensEqual,
+  verifyStandardWebhook,
+} from './verification.ts';
+
+const PUSH_HOOKS = new Set(['Push Hook', 'Tag Push Hook', 'System Hook']);
+const PUSH_KINDS = new Set(['push', 'tag_push']);
+
+export const gitlab: ProviderSpec = {
+  name: 'gitlab',
+  detect: (headers) => headers['x-gitlab-event'] !== undefined,
+  event: (headers) => headers['x-gitlab-event'],
+  // `Idempotency-Key` stays the same across GitLab's retries; older GitLab only sends the event UUID.
+  deliveryId: (headers) =>
+    headers['idempotency-key'] ?? headers['x-gitlab-event-uuid'] ?? headers['webhook-id'],
+  kind(event, payload) {
+    // System hooks carry pushes of every project; their body names the event.
+    const objectKind = stringAt(payload, 'object_kind') ?? stringAt(payload, 'event_name');
+    return PUSH_HOOKS.has(event) && objectKind !== undefined && PUSH_KINDS.has(objectKind) ? 'push' : 'other';
+  },
+  repository(payload) {
+    const project = objectAt(payload, 'project');
+    const repository = objectAt(payload, 'repository');
+    return firstRepositoryKey([
+      stringAt(project, 'git_http_url'),
+      stringAt(project, 'web_url'),
+      stringAt(repository, 'git_http_url'),
+      stringAt(repository, 'homepage'),
+    ]);
+  },
+  verify({ headers, body, secrets, nowSeconds }) {
+    // A secret value may hold secret tokens (compared with X-Gitlab-Token) and `whsec_` signing tokens (which
+    // verify webhook-signature). Every credential the delivery carries must verify, and it must carry one.
+    const token = headers['x-gitlab-token'];
+    const signature = headers['webhook-signature'];
+    if (token === undefined && signature === undefined) return refused('missing X-Gitlab-Token');
+    if (token !== undefined) {
+      const tokens = secrets.filter((s) => !s.startsWith(SIGNING_SECRET_PREFIX));
+      // Every candidate is compared, so the timing does not tell which one matched.
+      let matched = false;
+      for (const expected of tokens) matched = tokensEqual(expected, token) || matched;
+      if (!matched) return refused('X-Gitlab-Token does not match');
+    }
+    if (signature !== undefined) {
+      return verifyStandardWebhook(
+        secrets.filter((s) => s.startsWith(SIGNING_SECRET_PREFIX)),
+        { id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature },
+        body,
+        nowSeconds,
+      );
+    }
+    return AUTHENTIC;
+  },
+  normalise(payload: JsonObject) {
+    const commits = arrayAt(payload, 'commits') ?? [];
+    const total = payload.total_commits_count;
+    return pushEvent({
+      provider: 'gitlab',
+      repository: gitlab.repository(payload),
+      payload,
+      // `checkout_sha` is the commit (also for an annotated tag, whose `after` is the tag object); null when
+      // the ref was deleted.
+      peeledCommit: optionalObjectId(payload.checkout_sha, 'checkout_sha'),
+      commits,
+      // GitLab lists at most 20 commits; `total_commits_count` has the truth.
+      commitListComplete: typeof total === 'number' && commits.length >= total,
+    });
+  },
+};

@@ -1,0 +1,70 @@
+// The webhook request and answer as the intake sees them: no HTTP server, no Lambda event, just header values,
+// the body's bytes and a status with a JSON body.
+import { isUtf8 } from 'node:buffer';
+
+export type Provider = 'github' | 'gitlab' | 'gitea';
+
+export interface WebhookRequest {
+  /** Header values by lower-cased name; a repeated header's values joined by `, `. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The body exactly as the Git host sent it: signatures are computed over these bytes. */
+  readonly body: Uint8Array;
+}
+
+export interface WebhookResponse {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+export type BodyFormat = 'json' | 'form';
+
+/** The body format named by a `Content-Type` header, or undefined for one the intake does not take. */
+export function bodyFormat(contentType: string | undefined): BodyFormat | undefined {
+  if (contentType === undefined) return undefined;
+  const semicolon = contentType.indexOf(';');
+  const mediaType = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  if (mediaType === 'application/json') return 'json';
+  if (mediaType === 'application/x-www-form-urlencoded') return 'form';
+  return undefined;
+}
+
+export interface DecodedBody {
+  /** The body as text. */
+  readonly text: string;
+  /** The JSON text of the payload: the body itself, or the `payload` field of a form body. */
+  readonly payloadText: string;
+}
+
+export class MalformedBody extends Error {
+  override name = 'MalformedBody';
+}
+
+/**
+ * Decodes a JSON body, or a form body with a `payload` field (GitHub's and Gitea's form deliveries). JSON must be
+ * UTF-8 (RFC 8259) and form bodies are ASCII, so a body that is not UTF-8 is malformed; this also makes the text
+ * re-encode to exactly the received bytes, which the signature checks rely on.
+ */
+export function decodeBody(body: Uint8Array, format: BodyFormat): DecodedBody {
+  if (body.byteLength === 0) throw new MalformedBody('the body is empty');
+  if (!isUtf8(body)) throw new MalformedBody('the body is not UTF-8');
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (format === 'json') return { text, payloadText: text };
+  // A form without a payload field keeps the whole text, which then fails to parse as JSON.
+  return { text, payloadText: new URLSearchParams(text).get('payload') ?? text };
+}
+
+/** Parses the payload, which must be a JSON object. */
+export function parsePayload(payloadText: string): Readonly<Record<string, unknown>> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(payloadText);
+  } catch (error) {
+    throw new MalformedBody(
+      `the payload is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new MalformedBody('the payload is not a JSON object');
+  }
+  return payload as Record<string, unknown>;
+}

@@ -1,0 +1,123 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { stringify } from 'yaml';
+import { DynamoDbEnvironmentStore } from '../../functions/adapters/aws/dynamodb-environment-store.ts';
+import { SecretsManagerSecretSource } from '../../functions/adapters/aws/secrets-manager-secret-source.ts';
+import { IsomorphicGitSource } from '../../functions/adapters/git/isomorphic-git-source.ts';
+import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
+import { renderTools } from '../../functions/adapters/local/layer-tools.ts';
+import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
+import type { DeployDependencies } from '../../functions/core/deploy/deploy.ts';
+import type { DeployJob } from '../../functions/core/jobs.ts';
+import { createStateTable } from './aws.ts';
+import { GitWorkspace } from './git.ts';
+import { testbed, uniqueName } from './testbed.ts';
+
+type EnvironmentInput = ConfigInput['apps'][number]['environments'][number];
+
+/** A kubeconfig file for the test bed's apiserver, as a user of the local mode would have one. */
+export async function writeTestbedKubeconfig(): Promise<string> {
+  const { kubeServer, kubeCaFile, kubeToken } = testbed();
+  const file = join(tmpdir(), `${uniqueName('kubeconfig')}.yaml`);
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'testbed', cluster: { server: kubeServer, 'certificate-authority': kubeCaFile } }],
+      users: [{ name: 'admin', user: { token: kubeToken } }],
+      contexts: [{ name: 'testbed', context: { cluster: 'testbed', user: 'admin' } }],
+      'current-context': 'testbed',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+/** The Git token in moto's Secrets Manager, under a fresh name. */
+export async function createTokenSecret(): Promise<string> {
+  const name = uniqueName('ferry/git-token');
+  await new SecretsManagerClient({}).send(
+    new CreateSecretCommand({ Name: name, SecretString: testbed().gitToken }),
+  );
+  return name;
+}
+
+export interface DeployFixture {
+  readonly app: string;
+  readonly namespace: string;
+  readonly workspace: GitWorkspace;
+  readonly deps: DeployDependencies;
+  readonly store: DynamoDbEnvironmentStore;
+  /** A push job for the workspace's current commit. */
+  job(commit: string, overrides?: Partial<DeployJob>): DeployJob;
+}
+
+/**
+ * One app with one environment `staging` in a fresh namespace, deployed from a fresh repository of the test
+ * bed's Git server, with state in a fresh moto table: the worker's real adapters throughout.
+ */
+export async function deployFixture(
+  environment: Partial<EnvironmentInput> = {},
+  path = 'deploy',
+): Promise<DeployFixture> {
+  const app = uniqueName('app');
+  const namespace = uniqueName('ns');
+  const [workspace, table, kubeconfig, tokenSecret, tools] = await Promise.all([
+    GitWorkspace.create(`tests/${app}`),
+    createStateTable(),
+    writeTestbedKubeconfig(),
+    createTokenSecret(),
+    renderTools(),
+  ]);
+  const config = parseConfig({
+    repositories: [
+      { name: 'repo', url: workspace.url, provider: 'github', webhookSecret: 'unused', tokenSecret },
+    ],
+    clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
+    apps: [
+      {
+        name: app,
+        repository: 'repo',
+        path,
+        environments: [
+          {
+            name: 'staging',
+            cluster: 'testbed',
+            namespace,
+            trigger: { branches: ['main'] },
+            healthTimeoutSeconds: 10,
+            ...environment,
+          },
+        ],
+      },
+    ],
+  });
+  const store = new DynamoDbEnvironmentStore(table);
+  return {
+    app,
+    namespace,
+    workspace,
+    store,
+    deps: {
+      config,
+      store,
+      git: new IsomorphicGitSource(join(tmpdir(), uniqueName('ferry-git-cache'))),
+      secrets: new SecretsManagerSecretSource(),
+      clusters: new KubernetesClusterConnector(),
+      tools,
+    },
+    job: (commit, overrides = {}) => ({
+      app,
+      environment: 'staging',
+      part: 'app',
+      ref: 'refs/heads/main',
+      commit,
+      trigger: { kind: 'push', deliveryId: uniqueName('delivery'), provider: 'github' },
+      enqueuedAt: new Date().toISOString(),
+      ...overrides,
+    }),
+  };
+}

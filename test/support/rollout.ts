@@ -1,0 +1,63 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
+
+/** Pods whose template carries this annotation never become ready. */
+export const NEVER_READY = 'ferry.test/never-ready';
+
+interface Deployment {
+  metadata: { name: string; namespace: string; generation: number; resourceVersion: string };
+  spec: { replicas?: number; template: { metadata?: { annotations?: Record<string, string> } } };
+  status?: { observedGeneration?: number };
+}
+
+/**
+ * Plays the deployment controller and the kubelets that the test bed's apiserver runs without: every
+ * Deployment in the namespace rolls out at once (its status is written through the status subresource),
+ * except those whose pod template is annotated `ferry.test/never-ready`, which stay unavailable.
+ */
+export function simulateRollouts(api: KubernetesApi, namespace: string): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { items } = await api.request<{ items: Deployment[] }>({
+        method: 'GET',
+        path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      });
+      for (const deployment of items) {
+        const { generation } = deployment.metadata;
+        if (deployment.status?.observedGeneration === generation) continue;
+        const replicas = deployment.spec.replicas ?? 1;
+        const ready =
+          deployment.spec.template.metadata?.annotations?.[NEVER_READY] === undefined ? replicas : 0;
+        await api
+          .request({
+            method: 'PUT',
+            path: `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}/status`,
+            body: {
+              ...deployment,
+              status: {
+                observedGeneration: generation,
+                replicas,
+                updatedReplicas: replicas,
+                readyReplicas: ready,
+                availableReplicas: ready,
+                ...(ready < replicas ? { unavailableReplicas: replicas - ready } : {}),
+                conditions: [
+                  { type: 'Available', status: ready === replicas ? 'True' : 'False', reason: 'Simulated' },
+                  { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+                ],
+              },
+            },
+          })
+          .catch(() => undefined); // a conflict: the next round sees the newer generation
+      }
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
