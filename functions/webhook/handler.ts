@@ -1,0 +1,65 @@
+// The webhook Lambda behind an API Gateway HTTP API (payload format 2.0): the Git hosts' front door. An adapter:
+// it turns the event into a provider-neutral request, runs the intake and shapes the answer.
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DynamoDbStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
+import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
+import { loadConfigFromEnvironment } from '../core/config.ts';
+import { createIntake, type Intake } from '../core/intake/intake.ts';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** Built on the first invocation and kept for the container's life: the configuration is parsed once. */
+let intake: Promise<Intake> | undefined;
+
+async function build(): Promise<Intake> {
+  const config = await loadConfigFromEnvironment();
+  return createIntake({
+    config,
+    queue: new SqsJobQueue(required('FERRY_QUEUE_URL')),
+    deliveries: new DynamoDbStateStore(required('FERRY_TABLE_NAME')),
+    secrets: new SecretsManagerSecretSource(),
+    logger,
+  });
+}
+
+/** Runs an intake on an API Gateway HTTP API event; exported for benchmarks with in-process ports. */
+export async function handleEvent(
+  run: Intake,
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  const response = await run({ headers: event.headers, body });
+  return {
+    statusCode: response.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(response.body),
+  };
+}
+
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  logger.addContext(context);
+  try {
+    intake ??= build();
+    return await handleEvent(await intake, event);
+  } catch (error) {
+    // A configuration that cannot be loaded, or a bug: the host retries, the log says why.
+    intake = undefined;
+    logger.error('webhook handler failed', { error });
+    return {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'internal error' }),
+    };
+  }
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { gitea } from '../../functions/core/intake/gitea.ts';
+import { github } from '../../functions/core/intake/github.ts';
+import { gitlab } from '../../functions/core/intake/gitlab.ts';
+import { MalformedPush, repositoryKey } from '../../functions/core/intake/normalise.ts';
+import { githubPushExamples, webhookFixture } from '../support/webhooks.ts';
+
+const ZERO = '0000000000000000000000000000000000000000';
+
+describe('repository URLs', () => {
+  test('clone URL, web URL, case, trailing slash and credentials name one repository', () => {
+    const key = repositoryKey('https://github.com/Acme/Shop.git');
+    assert.equal(key, 'github.com/acme/shop');
+    for (const url of [
+      'https://github.com/acme/shop',
+      'https://GitHub.com/acme/shop/',
+      'http://github.com/acme/shop.git',
+      'https://x-access-token:t@github.com/acme/shop.git',
+      'https://github.com:443/acme/shop',
+    ]) {
+      assert.equal(repositoryKey(url), key, url);
+    }
+  });
+
+  test('other hosts, ports, paths and non-HTTP URLs differ', () => {
+    assert.notEqual(
+      repositoryKey('https://github.com/acme/shop-api'),
+      repositoryKey('https://github.com/acme/shop'),
+    );
+    assert.notEqual(
+      repositoryKey('https://git.example.com:8443/acme/shop'),
+      repositoryKey('https://git.example.com/acme/shop'),
+    );
+    assert.equal(repositoryKey('git@github.com:acme/shop.git'), undefined);
+    assert.equal(repositoryKey('not a url'), undefined);
+  });
+});
+
+describe('GitHub pushes', () => {
+  test('every push example normalises', () => {
+    const examples = githubPushExamples();
+    assert.ok(examples.length >= 7);
+    for (const { name, payload } of examples) {
+      const push = github.normalise(payload);
+      assert.match(push.repository, /^(github\.com|octocoders\.github\.io)\/codertocat\/hello-world$/, name);
+      assert.equal(push.ref, payload.ref);
+      assert.equal(push.deleted, payload.deleted);
+      assert.equal(push.created, payload.created);
+      if (push.deleted) {
+        assert.equal(push.commit, undefined);
+      } else {
+        assert.equal(push.commit, (payload.head_commit as { id: string }).id);
+        // A created ref has no diff against what is deployed: every path counts as changed.
+        assert.equal(push.changedPathsComplete, false);
+      }
+      assert.equal(push.refKind, String(payload.ref).startsWith('refs/tags/') ? 'tag' : 'branch');
+    }
+  });
+
+  const base = {
+    ref: 'refs/heads/main',
+    before: 'a'.repeat(40),
+    after: 'b'.repeat(40),
+    created: false,
+    deleted: false,
+    forced: false,
+    repository: { clone_url: 'https://github.com/acme/shop.git', html_url: 'https://github.com/acme/shop' },
+    head_commit: { id: 'b'.repeat(40) },
+    commits: [
+      { id: 'c'.repeat(40), added: ['a.txt'], modified: ['deploy/app.yaml'], removed: [] },
+      { id: 'b'.repeat(40), added: [], modified: ['deploy/app.yaml'], removed: ['old.txt'] },
+    ],
+  };
+
+  test('collects the changed paths of every commit once', () => {
+    const push = github.normalise(base);
+    assert.deepEqual(push.changedPaths, ['a.txt', 'deploy/app.yaml', 'old.txt']);
+    assert.equal(push.changedPathsComplete, true);
+    assert.equal(push.refName, 'main');
+  });
+
+  test('a forced push or a list of 2048 commits is incomplete', () => {
+    assert.equal(github.normalise({ ...base, forced: true }).changedPathsComplete, false);
+    const commits = Array.from({ length: 2048 }, () => ({
+      id: 'c'.repeat(40),
+      added: [],
+      modified: ['x'],
+      removed: [],
+    }));
+    assert.equal(github.normalise({ ...base, commits }).changedPathsComplete, false);
+    assert.equal(github.normalise({ ...base, commits: commits.slice(1) }).changedPathsComplete, true);
+  });
+
+  test('refuses a push without a ref or object ids', () => {
+    assert.throws(() => github.normalise({ ...base, ref: 'main' }), MalformedPush);
+    assert.throws(() => github.normalise({ ...base, after: 'HEAD' }), MalformedPush);
+    assert.throws(() => github.normalise({ ...base, commits: [{ added: 'a.txt' }] }), MalformedPush);
+    assert.throws(() => github.normalise({ ...base, repository: {} }), MalformedPush);
+  });
+});
+
+describe('GitLab pushes', () => {
+  test('a branch push', () => {
+    const push = gitlab.normalise(webhookFixture('gitlab-push.json'));
+    assert.deepEqual(
+      { ...push, changedPaths: [...push.changedPaths].sort() },
+      {
+        provider: 'gitlab',
+        repository: 'gitlab.example.com/acme/platform',
+        ref: 'refs/heads/main',
+        refKind: 'branch',
+        refName: 'main',
+        before: '95790bf891e76fee5e1747ab589903a6a1f80f22',
+        after: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+        commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+        created: false,
+        deleted: false,
+        forced: false,
+        changedPaths: [
+          'charts/ingress/old-values.yaml',
+          'charts/ingress/values-staging.yaml',
+          'charts/ingress/values.yaml',
+        ],
+        changedPathsComplete: true,
+      },
+    );
+  });
+
+  test('an annotated tag deploys its commit (checkout_sha), not the tag object', () => {
+    const push = gitlab.normalise(webhookFixture('gitlab-tag-push.json'));
+    assert.equal(push.refKind, 'tag');
+    assert.equal(push.refName, 'v1.4.0');
+    assert.equal(push.after, '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7');
+    assert.equal(push.commit, 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7');
+    assert.equal(push.created, true);
+  });
+
+  test('a branch deletion', () => {
+    const push = gitlab.normalise(webhookFixture('gitlab-branch-deletion.json'));
+    assert.equal(push.deleted, true);
+    assert.equal(push.commit, undefined);
+  });
+
+  test('more commits than listed (at most 20) make the list incomplete', () => {
+    const payload = webhookFixture('gitlab-push.json');
+    assert.equal(gitlab.normalise({ ...payload, total_commits_count: 45 }).changedPathsComplete, false);
+    assert.equal(
+      gitlab.normalise({ ...payload, total_commits_count: undefined }).changedPathsComplete,
+      false,
+    );
+  });
+
+  test('push kinds, system hooks included', () => {
+    const push = webhookFixture('gitlab-push.json');
+    assert.equal(gitlab.kind('Push Hook', push), 'push');
+    assert.equal(gitlab.kind('System Hook', push), 'push');
+    assert.equal(gitlab.kind('Tag Push Hook', webhookFixture('gitlab-tag-push.json')), 'push');
+    assert.equal(gitlab.kind('Merge Request Hook', { object_kind: 'merge_request' }), 'other');
+    assert.equal(gitlab.kind('System Hook', { event_name: 'project_create' }), 'other');
+  });
+});
+
+describe('Gitea pushes', () => {
+  test('a branch push', () => {
+    const push = gitea.normalise(webhookFixture('gitea-push.json'));
+    assert.equal(push.repository, 'gitea.example.com/acme/infra');
+    assert.equal(push.commit, '7c1d9e0f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d');
+    assert.deepEqual(push.changedPaths, ['operators/kustomization.yaml']);
+    assert.equal(push.changedPathsComplete, true);
+  });
+
+  test('a truncated list, or one without total_commits, is incomplete', () => {
+    const payload = webhookFixture('gitea-push.json');
+    assert.equal(gitea.normalise({ ...payload, total_commits: 9 }).changedPathsComplete, false);
+    assert.equal(gitea.normalise({ ...payload, total_commits: undefined }).changedPathsComplete, false);
+  });
+
+  test('a deletion', () => {
+    const payload = webhookFixture('gitea-push.json');
+    const push = gitea.normalise({ ...payload, after: ZERO, commits: [], head_commit: null });
+    assert.equal(push.deleted, true);
+    assert.equal(push.commit, undefined);
+  });
+});
