@@ -51,6 +51,8 @@ export interface DeployFixture {
   readonly workspace: GitWorkspace;
   readonly deps: DeployDependencies;
   readonly store: DynamoDbEnvironmentStore;
+  /** The state table's name. */
+  readonly table: string;
   /** A push job for the workspace's current commit. */
   job(commit: string, overrides?: Partial<DeployJob>): DeployJob;
 }
@@ -101,6 +103,7 @@ export async function deployFixture(
     namespace,
     workspace,
     store,
+    table,
     deps: {
       config,
       store,
