@@ -16,6 +16,14 @@ import type { State } from './state.ts';
 export const DEPLOY_WORK_SECONDS = 300;
 /** Lambda's event source mapping wants the visibility timeout at least six times the function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * Jobs per worker invocation: one. A job may wait up to its environment's health timeout, and the batch
+ * processor runs a batch's jobs one after another, so several would not fit in one Lambda timeout; a timed-out
+ * batch would come back whole and could end in the dead-letter queue. Parallelism comes from the message groups
+ * (one per environment), not from batches. The price: jobs that a later push supersedes are not skipped within
+ * a batch, they deploy in turn, and the last one wins.
+ */
+export const WORKER_BATCH_SIZE = 1;
 /** Receives before a job goes to the dead-letter queue; each one holds its environment's message group. */
 export const DEPLOY_MAX_RECEIVE_COUNT = 3;
 
@@ -104,9 +112,7 @@ export class DeployPipeline extends Construct {
     });
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, {
-        // One job per invocation: a job may wait up to its health timeout, so a batch of several would not
-        // fit in one timeout. Parallelism comes from message groups (one per environment), not from batches.
-        batchSize: 1,
+        batchSize: WORKER_BATCH_SIZE,
         reportBatchItemFailures: true,
       }),
     );

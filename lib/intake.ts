@@ -56,7 +56,7 @@ export class Intake extends Construct {
     role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deployQueue.queueArn] }),
     );
-    props.state.grantPut(role);
+    props.state.grantDeliveryLog(role);
     grantSecretValues(role, stack, webhookSecretNames(props.defaults.config));
 
     this.api = new HttpApi(this, 'Api', {

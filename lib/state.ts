@@ -2,8 +2,11 @@
 // webhook deliveries (which expire).
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+
+/** The partition key prefix of webhook delivery records. */
+export const DELIVERY_KEY_PREFIX = 'DELIVERY#';
 
 /** Reads by key and by partition; no Scan. */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
@@ -43,9 +46,19 @@ export class State extends Construct {
     this.table.grant(grantee, ...TABLE_READ_ACTIONS);
   }
 
-  /** Only PutItem, for a function that records and never reads (the webhook's delivery log). */
-  grantPut(grantee: IGrantable): void {
-    this.table.grant(grantee, 'dynamodb:PutItem');
+  /**
+   * The webhook's delivery log: GetItem (seen before?) and PutItem (remember), and only on the delivery
+   * records, whose partition keys start with `DELIVERY#`. A webhook that leaked its role could not touch the
+   * deployments, inventories or locks.
+   */
+  grantDeliveryLog(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${DELIVERY_KEY_PREFIX}*`] } },
+      }),
+    );
   }
 
   grantReadWrite(grantee: IGrantable): void {

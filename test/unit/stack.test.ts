@@ -401,7 +401,12 @@ describe('IAM least privilege', () => {
     const sorted = (...lists: string[][]) => [...new Set(lists.flat())].sort();
     assert.deepEqual(
       actionsOfRole(full, fns.webhook.role),
-      sorted(logs, ['sqs:SendMessage', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue']),
+      sorted(logs, [
+        'sqs:SendMessage',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'secretsmanager:GetSecretValue',
+      ]),
     );
     assert.deepEqual(actionsOfRole(full, fns.scheduler.role), sorted(logs, read, ['sqs:SendMessage']));
     assert.deepEqual(
@@ -427,6 +432,20 @@ describe('IAM least privilege', () => {
     assert.deepEqual(resourcesFor(full, fns.scheduler.role, 'sqs:SendMessage'), [check]);
     assert.deepEqual(resourcesFor(full, fns.worker.role, 'sqs:ReceiveMessage'), [deploy]);
     assert.deepEqual(resourcesFor(full, fns.reconciler.role, 'sqs:ReceiveMessage'), [check]);
+  });
+
+  test('the webhook reads and writes delivery records only', () => {
+    const statements = statementsOf(full, full.stack.intake.webhook.role).filter((st) =>
+      actionsOf(st).some((a) => a.startsWith('dynamodb:')),
+    );
+    assert.deepEqual(statements, [
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: getAtt(full, full.stack.state.table),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] } },
+      },
+    ]);
   });
 
   test('data actions name the state table only', () => {
