@@ -28,6 +28,9 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __ferryCreateRequire } from 'module'; const require = __ferryCreateRequire(import.meta.url);";
 
+/** Lambda's longest timeout. */
+export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+
 /** Settings that every function of the stack shares. */
 export interface FunctionDefaults {
   /** The validated configuration, inlined into every bundle. */
@@ -128,6 +131,3 @@ export class FerryFunction extends Construct {
     }
   }
 }
-
-/** Lambda's longest timeout. */
-export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);

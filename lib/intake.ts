@@ -16,7 +16,12 @@ import type { State } from './state.ts';
 
 export const WEBHOOK_PATH = '/webhook';
 
-/** Requests per second the stage admits, and the burst above it; Git hosts retry or redeliver on 429. */
+/**
+ * Requests per second the stage admits, and the burst above it: far above what Git hosts send, so that only a
+ * flood (and its Lambda bill) is cut off. A refused delivery (429) shows as failed in the Git host, which can
+ * redeliver it, and the reconciler finds the commit at its next run anyway. Keep it high: GitLab disables a
+ * hook that keeps getting 4xx answers.
+ */
 export const WEBHOOK_THROTTLE = { rateLimit: 20, burstLimit: 50 } as const;
 
 export interface IntakeProps {
