@@ -43,29 +43,39 @@ export function supersededInBatch(jobs: readonly (DeployJob | undefined)[]): boo
   );
 }
 
-const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a full commit SHA');
-const deployJobSchema = z.object({
-  app: z.string().min(1),
-  environment: z.string().min(1),
-  part: z.enum(['app', 'config']),
-  ref: z.string().min(1),
-  commit: sha,
-  trigger: z.discriminatedUnion('kind', [
-    z.object({
-      kind: z.literal('push'),
-      deliveryId: z.string(),
-      provider: z.enum(['github', 'gitlab', 'gitea']),
-    }),
-    z.object({ kind: z.literal('reconcile'), checkId: z.string(), reason: z.enum(['new-commit', 'drift']) }),
-    z.object({ kind: z.literal('rollback'), requestedBy: z.string() }),
-  ]),
-  enqueuedAt: z.string(),
-});
+// Built on first use, so that modules importing only `jobGroup` (the webhook) do not load zod.
+function deployJobSchema() {
+  const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a full commit SHA');
+  return z.object({
+    app: z.string().min(1),
+    environment: z.string().min(1),
+    part: z.enum(['app', 'config']),
+    ref: z.string().min(1),
+    commit: sha,
+    trigger: z.discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('push'),
+        deliveryId: z.string(),
+        provider: z.enum(['github', 'gitlab', 'gitea']),
+      }),
+      z.object({
+        kind: z.literal('reconcile'),
+        checkId: z.string(),
+        reason: z.enum(['new-commit', 'drift']),
+      }),
+      z.object({ kind: z.literal('rollback'), requestedBy: z.string() }),
+    ]),
+    enqueuedAt: z.string(),
+  });
+}
+
+let schema: ReturnType<typeof deployJobSchema> | undefined;
 
 /** A deploy job from a queue message's body, or undefined when the body is not one. */
 export function parseDeployJob(body: string): DeployJob | undefined {
   try {
-    const result = deployJobSchema.safeParse(JSON.parse(body));
+    schema ??= deployJobSchema();
+    const result = schema.safeParse(JSON.parse(body));
     return result.success ? result.data : undefined;
   } catch {
     return undefined;
