@@ -1,8 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { stringify } from 'yaml';
 import { DynamoDbEnvironmentStore } from '../../functions/adapters/aws/dynamodb-environment-store.ts';
 import { SecretsManagerSecretSource } from '../../functions/adapters/aws/secrets-manager-secret-source.ts';
 import { IsomorphicGitSource } from '../../functions/adapters/git/isomorphic-git-source.ts';
@@ -13,28 +11,9 @@ import type { DeployDependencies } from '../../functions/core/deploy/deploy.ts';
 import type { DeployJob } from '../../functions/core/jobs.ts';
 import { createStateTable } from './aws.ts';
 import { GitWorkspace } from './git.ts';
-import { testbed, uniqueName } from './testbed.ts';
+import { testbed, uniqueName, writeTestbedKubeconfig } from './testbed.ts';
 
 type EnvironmentInput = ConfigInput['apps'][number]['environments'][number];
-
-/** A kubeconfig file for the test bed's apiserver, as a user of the local mode would have one. */
-export async function writeTestbedKubeconfig(): Promise<string> {
-  const { kubeServer, kubeCaFile, kubeToken } = testbed();
-  const file = join(tmpdir(), `${uniqueName('kubeconfig')}.yaml`);
-  await writeFile(
-    file,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'testbed', cluster: { server: kubeServer, 'certificate-authority': kubeCaFile } }],
-      users: [{ name: 'admin', user: { token: kubeToken } }],
-      contexts: [{ name: 'testbed', context: { cluster: 'testbed', user: 'admin' } }],
-      'current-context': 'testbed',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
 
 /** The Git token in moto's Secrets Manager, under a fresh name. */
 export async function createTokenSecret(): Promise<string> {

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 
 export interface TestbedSettings {
   readonly kubeServer: string;
@@ -46,4 +50,23 @@ export function testbedKubeConfig(): KubeConfig {
 /** A name no other test uses, valid as a Kubernetes name, queue name or table name. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A kubeconfig file for the test bed's apiserver, as a user of the local mode would have one. */
+export async function writeTestbedKubeconfig(): Promise<string> {
+  const { kubeServer, kubeCaFile, kubeToken } = testbed();
+  const file = join(tmpdir(), `${uniqueName('kubeconfig')}.yaml`);
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'testbed', cluster: { server: kubeServer, 'certificate-authority': kubeCaFile } }],
+      users: [{ name: 'admin', user: { token: kubeToken } }],
+      contexts: [{ name: 'testbed', context: { cluster: 'testbed', user: 'admin' } }],
+      'current-context': 'testbed',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
 }

@@ -105,7 +105,7 @@ export async function startKubernetes(
       `--secure-port=${apiPort}`,
       `--cert-dir=${join(dir, 'certs')}`,
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
+      '--service-cluster-ip-range=10.0.0.0/16',
       '--allow-privileged=true',
       '--authorization-mode=RBAC',
       '--disable-admission-plugins=ServiceAccount',

@@ -46,6 +46,8 @@ export class KubernetesApi {
       },
     };
     await this.#config.applyToHTTPSOptions(options);
+    // client-node sets an agent of its own, without keep-alive: every request would pay a TLS handshake.
+    options.agent = this.#agent;
     const { status, text } = await send(url, options, payload);
     const parsed: unknown = text === '' || !text.startsWith('{') ? undefined : JSON.parse(text);
     if (status >= 200 && status < 300) return parsed as T;

@@ -31,7 +31,7 @@ export interface ApplyOptions {
   /** The inventory of the last applied revision. */
   readonly previous: readonly InventoryEntry[];
   readonly recreateOnImmutableChange: boolean;
-  /** Requests in flight at once. */
+  /** Requests in flight at once (default 32: the API server's parallelism, not ours, is the limit). */
   readonly concurrency?: number;
 }
 
@@ -66,7 +66,7 @@ export async function applyRevision(
   options: ApplyOptions,
 ): Promise<AppliedRevision> {
   const { cluster } = options;
-  const limit = pLimit(options.concurrency ?? 16);
+  const limit = pLimit(options.concurrency ?? 32);
   const { planned, rejections } = await plan(objects, options);
   await readLiveObjects(planned, options, limit);
 
@@ -81,6 +81,9 @@ export async function applyRevision(
         limit(async () => {
           try {
             p.dryRun = await cluster.apply(p.object, { dryRun: true });
+            // It exists, but was not listed (not ours yet, or not in the previous revision): read it to compare.
+            if (p.live === undefined && p.dryRun.metadata.resourceVersion !== undefined)
+              p.live = await cluster.get(p.ref);
           } catch (error) {
             if (
               p.ref.namespace !== undefined &&
@@ -202,9 +205,10 @@ async function plan(
 }
 
 /**
- * Reads the live objects with a few list calls (per kind and namespace, by ownership label) instead of one
- * request per object, and marks those known unchanged: same desired hash and same resourceVersion as recorded
- * at the last apply.
+ * Reads the live objects of the previous revision with a few list calls (per kind and namespace, by ownership
+ * label) instead of one request per object, and marks those known unchanged: same desired hash and same
+ * resourceVersion as recorded at the last apply. Kinds and namespaces the previous revision did not have are
+ * not listed: their dry-run tells whether they exist.
  */
 async function readLiveObjects(
   planned: Planned[],
@@ -220,22 +224,24 @@ async function readLiveObjects(
   }
   const labels = ownerLabels(options.owner);
   await Promise.all(
-    [...groups.values()].map((members) =>
-      limit(async () => {
-        const [{ ref }] = members as [Planned];
-        const found = await options.cluster.list(ref.apiVersion, ref.kind, ref.namespace, labels);
-        const byName = new Map(found.map((o) => [o.metadata.name, o]));
-        for (const p of members) {
-          p.live = byName.get(p.ref.name);
-          const before = previous.get(p.key);
-          p.knownUnchanged =
-            before !== undefined &&
-            before.hash === p.hash &&
-            before.resourceVersion !== undefined &&
-            before.resourceVersion === p.live?.metadata.resourceVersion;
-        }
-      }),
-    ),
+    [...groups.values()]
+      .filter((members) => members.some((p) => previous.has(p.key)))
+      .map((members) =>
+        limit(async () => {
+          const [{ ref }] = members as [Planned];
+          const found = await options.cluster.list(ref.apiVersion, ref.kind, ref.namespace, labels);
+          const byName = new Map(found.map((o) => [o.metadata.name, o]));
+          for (const p of members) {
+            p.live = byName.get(p.ref.name);
+            const before = previous.get(p.key);
+            p.knownUnchanged =
+              before !== undefined &&
+              before.hash === p.hash &&
+              before.resourceVersion !== undefined &&
+              before.resourceVersion === p.live?.metadata.resourceVersion;
+          }
+        }),
+      ),
   );
 }
 
