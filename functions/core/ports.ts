@@ -151,7 +151,11 @@ export interface EnvironmentStore {
    */
   recordDeployment(
     record: DeploymentRecord,
-    applied?: { readonly commit: AppliedCommit; readonly inventory: readonly InventoryEntry[] },
+    applied?: {
+      readonly commit: AppliedCommit;
+      readonly inventory: readonly InventoryEntry[];
+      readonly desired: readonly KubeObject[];
+    },
   ): Promise<void>;
   /** Newest first. */
   listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]>;
@@ -160,4 +164,59 @@ export interface EnvironmentStore {
 /** Connects to a configured cluster (EKS, or a kubeconfig in the local mode), caching credentials. */
 export interface ClusterConnector {
   connect(cluster: ClusterConfig): Promise<Cluster>;
+}
+
+/** An object whose live state differs from the last applied revision. */
+export interface DriftedObject {
+  /** `Deployment shop/web`. */
+  readonly object: string;
+  readonly reason: 'missing' | 'modified';
+  /** Changed fields (JSON pointers) with live and desired values; Secret values masked. */
+  readonly changes?: readonly { readonly path: string; readonly live: unknown; readonly desired: unknown }[];
+}
+
+/** One scheduled comparison of an environment part with Git and with its cluster. */
+export interface CheckRecord {
+  readonly id: string;
+  readonly at: string;
+  /** The commit the tracked ref points to now. */
+  readonly headCommit?: string;
+  readonly headRef?: string;
+  readonly drifted: readonly DriftedObject[];
+  /** What the check did: nothing, enqueued a deploy of a new commit, enqueued a heal, or reported OutOfSync. */
+  readonly action: 'none' | 'deploy' | 'heal' | 'out-of-sync' | 'error';
+  readonly message: string;
+}
+
+/** The drift and new-commit checks' view of the environment store. */
+export interface CheckStore {
+  get(key: EnvironmentKey): Promise<EnvironmentState | undefined>;
+  /** The desired objects of the last applied revision, when the deployment could keep them. */
+  getDesired(key: EnvironmentKey): Promise<KubeObject[] | undefined>;
+  /**
+   * Records the check as the environment's latest (and in a short history); sets the sync status when given.
+   */
+  recordCheck(key: EnvironmentKey, check: CheckRecord, sync?: EnvironmentState['sync']): Promise<void>;
+  /** Stores settled resourceVersions, unless a deployment other than `deploymentId` has replaced the inventory. */
+  refreshInventory(
+    key: EnvironmentKey,
+    deploymentId: string,
+    inventory: readonly InventoryEntry[],
+  ): Promise<void>;
+}
+
+/** The reconciler's queue of scheduled checks, each delivered after a delay (jitter). */
+export interface CheckQueue {
+  enqueueChecks(
+    checks: readonly { readonly check: EnvironmentCheck; readonly delaySeconds: number }[],
+  ): Promise<void>;
+}
+
+/** A request to check one environment part: the message on the check queue. */
+export interface EnvironmentCheck {
+  readonly app: string;
+  readonly environment: string;
+  readonly part: JobPart;
+  readonly tickId: string;
+  readonly scheduledAt: string;
 }

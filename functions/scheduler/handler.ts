@@ -1,3 +1,24 @@
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+// The scheduler Lambda: an EventBridge tick in, one delayed check per environment part out. It reaches no
+// cluster and no Git host, so a thousand environments never run in one invocation.
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { SqsCheckQueue } from '../adapters/aws/sqs-check-queue.ts';
+import { type Config, loadConfigFromEnvironment } from '../core/config.ts';
+import { planChecks } from '../core/reconcile/schedule.ts';
+
+const logger = new Logger({ serviceName: 'ferry-scheduler' });
+let config: Promise<Config> | undefined;
+
+export const handler = async (event: ScheduledEvent, context: Context): Promise<{ checks: number }> => {
+  config ??= loadConfigFromEnvironment();
+  const queueUrl = process.env.FERRY_CHECK_QUEUE_URL;
+  if (queueUrl === undefined) throw new Error('FERRY_CHECK_QUEUE_URL is not set');
+  const checks = planChecks(
+    await config,
+    event.id ?? context.awsRequestId,
+    new Date(event.time ?? Date.now()),
+  );
+  await new SqsCheckQueue(queueUrl).enqueueChecks(checks);
+  logger.info('checks scheduled', { tick: event.id, checks: checks.length });
+  return { checks: checks.length };
 };

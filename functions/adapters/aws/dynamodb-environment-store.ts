@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -5,13 +6,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InventoryEntry } from '../../core/apply/inventory.ts';
+import type { KubeObject } from '../../core/objects.ts';
 import type {
   AppliedCommit,
+  CheckRecord,
+  CheckStore,
   DeploymentRecord,
   EnvironmentKey,
   EnvironmentState,
@@ -22,9 +28,11 @@ import type {
  * Environment items in the state table (see DynamoDbStateStore for the table's shape):
  * - `ENV#<app>#<environment>#<part>` / `STATE`: last applied commit, sync status, lock.
  * - same / `INVENTORY`: the objects of the last applied revision.
+ * - same / `DESIRED`: the last applied revision's objects, gzipped JSON (absent when too large for an item).
  * - same / `DEPLOY#<started at>#<id>`: one deployment of the history.
+ * - same / `CHECK#<at>#<id>`: one scheduled check (expires after a week); STATE holds the latest.
  */
-export class DynamoDbEnvironmentStore implements EnvironmentStore {
+export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
 
@@ -97,7 +105,11 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
 
   async recordDeployment(
     record: DeploymentRecord,
-    applied?: { readonly commit: AppliedCommit; readonly inventory: readonly InventoryEntry[] },
+    applied?: {
+      readonly commit: AppliedCommit;
+      readonly inventory: readonly InventoryEntry[];
+      readonly desired: readonly KubeObject[];
+    },
   ): Promise<void> {
     const pk = partition(record.key);
     const sync = {
@@ -140,9 +152,10 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
                   {
                     Put: {
                       TableName: this.#table,
-                      Item: { pk, sk: 'INVENTORY', entries: applied.inventory },
+                      Item: { pk, sk: 'INVENTORY', entries: applied.inventory, deploymentId: record.id },
                     },
                   },
+                  desiredItem(this.#table, pk, applied.desired),
                 ]),
           ],
         }),
@@ -152,6 +165,64 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
         throw new Error(`deployment ${record.id} lost the lock of ${pk} before it was recorded`);
       }
       throw error;
+    }
+  }
+
+  async getDesired(key: EnvironmentKey): Promise<KubeObject[] | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: partition(key), sk: 'DESIRED' } }),
+    );
+    return Item === undefined
+      ? undefined
+      : (JSON.parse(gunzipSync(Item.objects as Uint8Array).toString('utf8')) as KubeObject[]);
+  }
+
+  async recordCheck(key: EnvironmentKey, check: CheckRecord, sync?: EnvironmentState['sync']): Promise<void> {
+    const pk = partition(key);
+    const expiresAt = Math.floor(Date.now() / 1000) + CHECK_RETENTION_SECONDS;
+    await this.#db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.#table,
+              Item: { pk, sk: `CHECK#${check.at}#${check.id}`, ...check, expiresAt },
+            },
+          },
+          {
+            Update: {
+              TableName: this.#table,
+              Key: { pk, sk: 'STATE' },
+              UpdateExpression:
+                sync === undefined ? 'SET lastCheck = :check' : 'SET lastCheck = :check, sync = :sync',
+              ExpressionAttributeValues: {
+                ':check': check,
+                ...(sync === undefined ? {} : { ':sync': sync }),
+              },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  async refreshInventory(
+    key: EnvironmentKey,
+    deploymentId: string,
+    inventory: readonly InventoryEntry[],
+  ): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: partition(key), sk: 'INVENTORY', entries: inventory, deploymentId },
+          ConditionExpression: 'deploymentId = :id',
+          ExpressionAttributeValues: { ':id': deploymentId },
+        }),
+      );
+    } catch (error) {
+      // A deployment replaced the inventory meanwhile: its resourceVersions are newer.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -168,6 +239,20 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
     return Items.map(({ pk: _, sk: __, ...record }) => record as DeploymentRecord);
   }
 }
+
+/** Largest compressed desired state kept; a larger revision is rendered again when a check needs it. */
+const MAX_DESIRED_BYTES = 350 * 1024;
+
+/** The revision's desired objects, gzipped, or (too large for an item) the removal of stale ones. */
+function desiredItem(table: string, pk: string, desired: readonly KubeObject[]) {
+  const compressed = gzipSync(JSON.stringify(desired));
+  return compressed.length <= MAX_DESIRED_BYTES
+    ? { Put: { TableName: table, Item: { pk, sk: 'DESIRED', objects: compressed } } }
+    : { Delete: { TableName: table, Key: { pk, sk: 'DESIRED' } } };
+}
+
+/** Check history is kept for a week. */
+const CHECK_RETENTION_SECONDS = 7 * 24 * 3600;
 
 function partition({ app, environment, part }: EnvironmentKey): string {
   return `ENV#${app}#${environment}#${part}`;

@@ -40,6 +40,8 @@ export interface AppliedRevision {
   readonly inventory: readonly InventoryEntry[];
   /** The live objects after the apply, to wait on for health. */
   readonly live: readonly KubeObject[];
+  /** The objects as applied (defaulted and labelled): what drift detection compares the cluster with. */
+  readonly desired: readonly KubeObject[];
 }
 
 /** An object ready to apply: defaulted, labelled, hashed, and what is known of it before any change. */
@@ -134,7 +136,7 @@ export async function applyRevision(
     }
     if (stage === 'definitions') await waitForDefinitions(cluster, live);
   }
-  return { results, inventory, live };
+  return { results, inventory, live, desired: planned.map((p) => p.object) };
 }
 
 const rv = (object: KubeObject): { resourceVersion?: string } =>
@@ -158,9 +160,19 @@ async function applyOne(
 }
 
 /** Defaults namespaces, adds ownership labels, and rejects kinds that neither the cluster nor the revision define. */
+/** The objects as the engine applies them: namespaces defaulted, ownership labels added. */
+export async function prepareObjects(
+  objects: readonly KubeObject[],
+  options: Pick<ApplyOptions, 'cluster' | 'owner' | 'defaultNamespace'>,
+): Promise<KubeObject[]> {
+  const { planned, rejections } = await plan(objects, options);
+  if (rejections.length > 0) throw new RevisionRejected(rejections);
+  return planned.map((p) => p.object);
+}
+
 async function plan(
   objects: readonly KubeObject[],
-  options: ApplyOptions,
+  options: Pick<ApplyOptions, 'cluster' | 'owner' | 'defaultNamespace'>,
 ): Promise<{ planned: Planned[]; rejections: ObjectResult[] }> {
   const definedKinds = new Map<string, boolean>();
   for (const o of objects) {

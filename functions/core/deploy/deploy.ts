@@ -17,6 +17,7 @@ import {
   type SecretSource,
 } from '../ports.ts';
 import { RenderError, type RenderTools, render } from './render.ts';
+import { remoteOf, renderRequestOf } from './source.ts';
 
 export interface DeployDependencies {
   readonly config: Config;
@@ -103,16 +104,12 @@ export async function deploy(
   }
   try {
     const state = await deps.store.get(key);
-    const repository = deps.config.repositories.find((r) => r.name === app.repository);
-    if (repository === undefined)
-      throw new DeployFailure(`no repository ${app.repository} in the configuration`);
-    const token =
-      repository.tokenSecret === undefined ? undefined : await deps.secrets.getSecret(repository.tokenSecret);
-    const checkout = await deps.git
-      .checkout({ url: repository.url, token }, job.commit)
-      .catch((error: unknown) => {
-        throw error instanceof GitFetchError ? new DeployFailure(error.message) : error;
-      });
+    const remote = await remoteOf(deps.config, deps.secrets, app).catch((error: unknown) => {
+      throw new DeployFailure(error instanceof Error ? error.message : String(error));
+    });
+    const checkout = await deps.git.checkout(remote, job.commit).catch((error: unknown) => {
+      throw error instanceof GitFetchError ? new DeployFailure(error.message) : error;
+    });
     try {
       const last = state?.lastApplied;
       if (job.trigger.kind !== 'rollback' && last !== undefined && checkout.commitTime < last.commitTime) {
@@ -123,23 +120,15 @@ export async function deploy(
         await deps.store.recordDeployment(record);
         return record;
       }
-      const path = job.part === 'config' ? environment.config?.path : (environment.path ?? app.path);
-      if (path === undefined) throw new DeployFailure(`environment ${environment.name} has no config path`);
-      const { objects } = await render(
-        {
-          root: checkout.dir,
-          path,
-          namespace: environment.namespace,
-          releaseName: environment.helm?.releaseName ?? app.name,
-          valuesFiles: environment.helm?.valuesFiles ?? [],
-        },
-        deps.tools,
-      ).catch((error: unknown) => {
+      const { request, objects } = await (async () => {
+        const request = renderRequestOf(app, environment, job.part, checkout.dir);
+        return { request, ...(await render(request, deps.tools)) };
+      })().catch((error: unknown) => {
         throw error instanceof RenderError ? new DeployFailure(`render failed: ${error.message}`) : error;
       });
       if (objects.length === 0 && !environment.allowEmpty) {
         throw new DeployFailure(
-          `${path} rendered no objects at ${short(job.commit)}; refusing to apply an empty revision, which would prune everything (set allowEmpty to allow it)`,
+          `${request.path} rendered no objects at ${short(job.commit)}; refusing to apply an empty revision, which would prune everything (set allowEmpty to allow it)`,
         );
       }
 
@@ -193,6 +182,7 @@ export async function deploy(
           appliedAt: record.finishedAt,
         },
         inventory: keepUnpruned(withSettledVersions(applied.inventory, live), previous, pruned),
+        desired: applied.desired,
       });
       return record;
     } finally {

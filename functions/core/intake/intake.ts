@@ -11,6 +11,7 @@ import { MalformedPush, type PushEvent, repositoryKey } from './normalise.ts';
 import { detectProvider, type ProviderSpec } from './providers.ts';
 import {
   bodyFormat,
+  bodyOver,
   type DecodedBody,
   decodeBody,
   MalformedBody,
@@ -75,16 +76,22 @@ export function createIntake(dependencies: IntakeDependencies): Intake {
     const key = `${repository.provider} ${repositoryKey(repository.url)}`;
     repositories.set(key, [...(repositories.get(key) ?? []), repository]);
   }
-  const appsOf = (names: ReadonlySet<string>): AppConfig[] =>
-    config.apps.filter((app) => names.has(app.repository));
+  // The apps of each such list of repositories.
+  const apps = new Map<readonly RepositoryConfig[], AppConfig[]>();
+  for (const list of repositories.values()) {
+    const names = new Set(list.map((r) => r.name));
+    apps.set(
+      list,
+      config.apps.filter((app) => names.has(app.repository)),
+    );
+  }
 
   return async function intake(request: WebhookRequest): Promise<WebhookResponse> {
     const { headers, body } = request;
-    if (body.byteLength > maxBodyBytes) {
-      logger.warn('webhook body over the limit', { bodyBytes: body.byteLength, maxBodyBytes });
-      return json(413, {
-        error: `the body of ${body.byteLength} bytes is over the limit of ${maxBodyBytes}`,
-      });
+    const size = bodyOver(body, maxBodyBytes);
+    if (size !== undefined) {
+      logger.warn('webhook body over the limit', { bodyBytes: size, maxBodyBytes });
+      return json(413, { error: `the body of ${size} bytes is over the limit of ${maxBodyBytes}` });
     }
     const format = bodyFormat(headers['content-type']);
     if (format === undefined) {
@@ -183,7 +190,7 @@ export function createIntake(dependencies: IntakeDependencies): Intake {
       );
     }
 
-    const { matches, skipped } = matchTriggers(appsOf(new Set(configured.map((r) => r.name))), push);
+    const { matches, skipped } = matchTriggers(apps.get(configured) ?? [], push);
     if (matches.length === 0) {
       return answer(
         200,
@@ -254,10 +261,15 @@ export function createIntake(dependencies: IntakeDependencies): Intake {
         jobs,
       });
     }
-    return answer(202, { jobs, skipped }, 'jobs enqueued', {
+    // Logged compactly (a group names the app, environment and part): this line is written for every push.
+    logger.info('jobs enqueued', {
+      ...context,
       ...pushContext,
+      status: 202,
+      jobs: jobs.map((job) => job.group),
       changedPathsComplete: push.changedPathsComplete,
     });
+    return json(202, { delivery: deliveryId, jobs, skipped });
   };
 
   async function verify(

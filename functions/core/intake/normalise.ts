@@ -122,22 +122,28 @@ export function optionalObjectId(value: unknown, what: string): string | undefin
   return value;
 }
 
+function addPaths(paths: Set<string>, entries: unknown, list: string): void {
+  if (entries === undefined || entries === null) return;
+  if (!Array.isArray(entries)) throw new MalformedPush(`a commit's "${list}" is not a list`);
+  for (let i = 0; i < entries.length; i++) {
+    const path: unknown = entries[i];
+    if (typeof path !== 'string') throw new MalformedPush(`a commit's "${list}" holds a non-string`);
+    paths.add(path);
+  }
+}
+
 /** The union of the `added`, `modified` and `removed` lists of a payload's commits, in first-seen order. */
 export function changedPathsOf(commits: readonly unknown[]): string[] {
+  // Plain loops and fixed property names: this runs over every commit of every push.
   const paths = new Set<string>();
-  for (const commit of commits) {
+  for (let i = 0; i < commits.length; i++) {
+    const commit = commits[i] as { added?: unknown; modified?: unknown; removed?: unknown } | null;
     if (typeof commit !== 'object' || commit === null) throw new MalformedPush('a commit is not an object');
-    for (const list of ['added', 'modified', 'removed']) {
-      const entries = (commit as JsonObject)[list];
-      if (entries === undefined || entries === null) continue;
-      if (!Array.isArray(entries)) throw new MalformedPush(`a commit's "${list}" is not a list`);
-      for (const path of entries) {
-        if (typeof path !== 'string') throw new MalformedPush(`a commit's "${list}" holds a non-string`);
-        paths.add(path);
-      }
-    }
+    addPaths(paths, commit.added, 'added');
+    addPaths(paths, commit.modified, 'modified');
+    addPaths(paths, commit.removed, 'removed');
   }
-  return [...paths];
+  return Array.from(paths);
 }
 
 export interface PushFields {

@@ -14,8 +14,8 @@ export type EventKind = 'push' | 'ping' | 'other';
 
 export interface VerificationInput {
   readonly headers: Headers;
-  /** The raw body bytes. */
-  readonly body: Uint8Array;
+  /** The raw body: bytes, or text whose UTF-8 encoding is the bytes. */
+  readonly body: Uint8Array | string;
   readonly decoded: DecodedBody;
   /** Every accepted secret of the repository (more than one during a rotation). */
   readonly secrets: readonly string[];

@@ -112,7 +112,7 @@ export interface StandardWebhookHeaders {
 export function verifyStandardWebhook(
   signingSecrets: readonly string[],
   headers: StandardWebhookHeaders,
-  body: Uint8Array,
+  body: Uint8Array | string,
   nowSeconds: number,
 ): Verdict {
   const { id, timestamp, signature } = headers;
