@@ -11,7 +11,7 @@ import {
   GetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ConfigInput } from '../../functions/core/config.ts';
+import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import type { DeployJob } from '../../functions/core/jobs.ts';
 import { createDeployQueue, createStateTable, receiveAll } from '../support/aws.ts';
 import { uniqueName } from '../support/testbed.ts';
@@ -51,7 +51,8 @@ before(async () => {
   await new SecretsManagerClient({}).send(
     new CreateSecretCommand({ Name: secretName, SecretString: SECRET }),
   );
-  process.env.FERRY_CONFIG_JSON = JSON.stringify(config);
+  // As the stack builds it into the function: validated, defaults applied.
+  process.env.FERRY_CONFIG_JSON = JSON.stringify(parseConfig(config));
   process.env.FERRY_QUEUE_URL = queueUrl;
   process.env.FERRY_TABLE_NAME = tableName;
   // The handler's error logs would clutter the test report; its logger reads the level when it is imported.

@@ -9,7 +9,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { ConfigInput } from '../../functions/core/config.ts';
+import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import type { DeployJob } from '../../functions/core/jobs.ts';
 import { handler } from '../../functions/webhook/handler.ts';
 import { createDeployQueue, createStateTable, receiveAll } from '../support/aws.ts';
@@ -175,7 +175,8 @@ before(async () => {
       new CreateSecretCommand({ Name: name, SecretString: values[key as keyof typeof secretNames] }),
     );
   }
-  process.env.FERRY_CONFIG_JSON = JSON.stringify(config);
+  // As the stack builds it into the function: validated, defaults applied.
+  process.env.FERRY_CONFIG_JSON = JSON.stringify(parseConfig(config));
   process.env.FERRY_QUEUE_URL = queueUrl;
   process.env.FERRY_TABLE_NAME = tableName;
   capture(process.stdout, writes.stdout);
