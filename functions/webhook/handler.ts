@@ -5,8 +5,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DynamoDbStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
-import type { Config } from '../core/config.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
+import { readBuiltConfig } from './built-config.ts';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
 
@@ -16,30 +16,13 @@ function required(name: string): string {
   return value;
 }
 
-/**
- * The configuration as the stack builds it into the bundle: validated at synth by `parseConfig`, defaults applied,
- * as JSON in `process.env.FERRY_CONFIG_JSON`. It is read without the schema: zod (with its locales) and yaml
- * would be 90% of this function's bundle and most of its cold start. A raw configuration, without the defaults,
- * is refused rather than half-read.
- */
-function builtConfig(): Config {
-  const json = process.env.FERRY_CONFIG_JSON;
-  if (json === undefined || json === '') throw new Error('FERRY_CONFIG_JSON is not set');
-  const config = JSON.parse(json) as Partial<Config>;
-  const validated =
-    typeof config.settings?.maxWebhookBodyBytes === 'number' &&
-    config.apps?.every((app) => app.environments.every((env) => typeof env.autoSync === 'boolean'));
-  if (!validated) throw new Error('FERRY_CONFIG_JSON is not a validated configuration (parseConfig output)');
-  return config as Config;
-}
-
 /** Built on the first invocation and kept for the container's life: the configuration is read once. */
 let intake: Intake | undefined;
 
 function build(): Intake {
-  const config = builtConfig();
   return createIntake({
-    config,
+    // Written literally: the stack's bundler replaces `process.env.FERRY_CONFIG_JSON` with the configuration.
+    config: readBuiltConfig(process.env.FERRY_CONFIG_JSON),
     queue: new SqsJobQueue(required('FERRY_QUEUE_URL')),
     deliveries: new DynamoDbStateStore(required('FERRY_TABLE_NAME')),
     secrets: new SecretsManagerSecretSource(),
@@ -55,7 +38,7 @@ export async function handleEvent(
   // Text bodies are passed as they are (their UTF-8 encoding is what the host signed); form bodies arrive base64.
   const text = event.body ?? '';
   const body = event.isBase64Encoded ? Buffer.from(text, 'base64') : text;
-  const response = await run({ headers: event.headers, body });
+  const response = await run({ headers: event.headers ?? {}, body });
   return {
     statusCode: response.status,
     headers: { 'content-type': 'application/json' },

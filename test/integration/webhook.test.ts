@@ -521,6 +521,17 @@ describe('GitHub', () => {
       githubDelivery({ ...ping, action: 'opened' }, { secret: SHOP_SECRET, event: 'issues' }),
     );
     assert.deepEqual([issue.status, issue.body.ignored], [200, 'event "issues" is not handled']);
+    // An organization hook's ping names no repository: acknowledged.
+    const orgPing = await deliver(
+      githubDelivery(
+        { zen: 'Keep it logically awesome.', hook_id: 2, organization: { login: 'acme' } },
+        {
+          secret: 'unknown',
+          event: 'ping',
+        },
+      ),
+    );
+    assert.equal(orgPing.status, 200);
     assert.deepEqual(await drain(), []);
   });
 
@@ -655,6 +666,20 @@ describe('Gitea', () => {
     assert.deepEqual(jobsOf(answer), ['infra/staging@7c1d9e0']);
     const [job] = await drain();
     assert.deepEqual(job?.body.trigger, { kind: 'push', deliveryId: id, provider: 'gitea' });
+  });
+
+  test('a form delivery is verified over its JSON payload, as Gitea signs it', async () => {
+    const json = JSON.stringify(webhookFixture('gitea-push.json'));
+    const delivery = giteaDelivery(webhookFixture('gitea-push.json'), { secret: GITEA_SECRET });
+    const form = {
+      headers: { ...delivery.headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from(new URLSearchParams({ payload: json }).toString()).toString('base64'),
+      isBase64Encoded: true,
+    };
+    const answer = await deliver(form);
+    assert.equal(answer.status, 202);
+    assert.deepEqual(jobsOf(answer), ['infra/staging@7c1d9e0']);
+    assert.equal((await drain()).length, 1);
   });
 
   test('a wrong signature gets 401', async () => {
