@@ -9,16 +9,18 @@ import type { KubeObject } from '../functions/core/objects.ts';
 import { configMap, deployment, service, yaml } from '../test/support/manifests.ts';
 import { testbedKubeConfig, writeTestbedKubeconfig } from '../test/support/testbed.ts';
 
-/** `perNamespace` Deployments, Services and ConfigMaps (a third each) in each of the namespaces. */
+/** `perNamespace` objects in each namespace: Deployments, Services and ConfigMaps in turn. */
 export function bundle(namespaces: readonly string[], perNamespace: number): KubeObject[] {
+  const make = [
+    (i: number) => deployment(`app-${i}`, 'nginx:1.27'),
+    (i: number) => service(`app-${i}`),
+    (i: number) => configMap(`app-${i}`, { index: String(i), payload: 'x'.repeat(200) }),
+  ];
   return namespaces.flatMap((namespace) =>
-    Array.from({ length: perNamespace / 3 }, (_, i) =>
-      [
-        deployment(`app-${i}`, 'nginx:1.27'),
-        service(`app-${i}`),
-        configMap(`app-${i}`, { index: String(i), payload: 'x'.repeat(200) }),
-      ].map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }) as KubeObject),
-    ).flat(),
+    Array.from({ length: perNamespace }, (_, n) => {
+      const object = make[n % 3]?.(Math.floor(n / 3)) as KubeObject;
+      return { ...object, metadata: { ...object.metadata, namespace } };
+    }),
   );
 }
 

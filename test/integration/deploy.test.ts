@@ -242,13 +242,13 @@ describe('deploy: ordering', () => {
     await fixture.workspace.push();
     const record = await deploy(fixture.job(commit), fixture.deps);
     assert.equal(record.result, 'succeeded', record.message);
-    const crd = await api.request<{ spec: { versions: { schema: { openAPIV3Schema: unknown } }[] } }>({
+    type Schema = { openAPIV3Schema: { properties: { spec: { properties: unknown } } } };
+    const crd = await api.request<{ spec: { versions: [{ schema: Schema }] } }>({
       method: 'GET',
       path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${group}`,
     });
     assert.deepEqual(
-      (crd.spec.versions[0]?.schema.openAPIV3Schema as { properties: { spec: { properties: unknown } } })
-        .properties.spec.properties,
+      crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties,
       {
         size: { type: 'string', enum: ['small', 'large'], default: 'small' },
         extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
