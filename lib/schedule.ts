@@ -62,14 +62,12 @@ export class Schedule extends Construct {
       timeout: Duration.minutes(1),
       environment: {
         FERRY_CHECK_QUEUE_URL: this.checkQueue.queueUrl,
-        FERRY_TABLE_NAME: props.state.table.tableName,
       },
     });
-    // The scheduler only reads state and sends checks: no secret, no cluster, no deploy queue.
+    // The scheduler plans from the configuration and sends checks: no state, no secret, no cluster, no deploy queue.
     this.scheduler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.checkQueue.queueArn] }),
     );
-    props.state.grantRead(this.scheduler.role);
 
     this.rule = new Rule(this, 'Rule', {
       description: 'Ferry reconciliation schedule (settings.reconcileSchedule)',
