@@ -32,6 +32,14 @@ const config = parseConfig({
           suspend: true,
         },
         { name: 'manual', cluster: 'main', namespace: 'shop', trigger: { tags: ['v*'] }, autoSync: false },
+        {
+          name: 'config-only',
+          cluster: 'main',
+          namespace: 'shop',
+          trigger: { branches: ['config-only'] },
+          autoSync: false,
+          config: { path: 'config/only' },
+        },
       ],
     },
   ],
@@ -107,6 +115,18 @@ describe('trigger matching', () => {
       'staging:app',
       'qa:app+config',
     ]);
+  });
+
+  test('each part follows its own autoSync switch', () => {
+    assert.deepEqual(matched(push('refs/heads/config-only', ['config/only/ingress.yaml', 'deploy/a.yaml'])), [
+      'config-only:config',
+    ]);
+    assert.deepEqual(
+      matchTriggers(config.apps, push('refs/heads/config-only', ['deploy/a.yaml'])).skipped.map(
+        (s) => s.reason,
+      ),
+      ['autoSync is off: the new commit is only reported as OutOfSync'],
+    );
   });
 
   test('suspended environments and environments without autoSync are skipped with a reason', () => {

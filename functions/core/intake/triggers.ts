@@ -72,8 +72,9 @@ function refMatches(trigger: CompiledTrigger, push: PushEvent): boolean {
 /**
  * The environments of the given apps that a push deploys. An environment matches when the ref matches one of its
  * branch (or tag) patterns and, if it has path patterns, a changed path matches one of them; its `config` part
- * is deployed too when the push changed a file under its `config.path`. Suspended environments and those with
- * `autoSync` off are skipped (the reconciler reports their new commits as OutOfSync). Deletions deploy nothing.
+ * is deployed too when the push changed a file under its `config.path`. Each part follows its own `autoSync`
+ * switch (with it off, the reconciler reports the new commit as OutOfSync). Suspended environments are skipped.
+ * Deletions deploy nothing.
  */
 export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): TriggerResult {
   const matches: EnvironmentMatch[] = [];
@@ -88,24 +89,28 @@ export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): Trig
         skip('suspended');
         continue;
       }
-      if (!environment.autoSync) {
-        skip('autoSync is off: the new commit is only reported as OutOfSync');
-        continue;
-      }
       const parts: JobPart[] = [];
+      const reasons: string[] = [];
       const pathMatcher = trigger.path;
       if (
-        pathMatcher === undefined ||
-        !push.changedPathsComplete ||
-        push.changedPaths.some((path) => pathMatcher(path))
+        pathMatcher !== undefined &&
+        push.changedPathsComplete &&
+        !push.changedPaths.some((p) => pathMatcher(p))
       ) {
+        reasons.push('no changed path matches trigger.paths');
+      } else if (!environment.autoSync) {
+        reasons.push('autoSync is off: the new commit is only reported as OutOfSync');
+      } else {
         parts.push('app');
       }
-      // The environment's configuration (its own path) follows the environment's switch and its own.
+      // The environment's configuration (its own path) follows its own autoSync switch.
       const config = environment.config;
-      if (config?.autoSync && touches(push, config.path)) parts.push('config');
+      if (config !== undefined && touches(push, config.path)) {
+        if (config.autoSync) parts.push('config');
+        else reasons.push('config.autoSync is off: the configuration change is only reported as OutOfSync');
+      }
       if (parts.length > 0) matches.push({ app, environment, parts });
-      else skip('no changed path matches trigger.paths');
+      else skip(reasons.join('; '));
     }
   }
   return { matches, skipped };
