@@ -1,29 +1,12 @@
 // Applying a 300-object bundle (Deployments, Services, ConfigMaps over 10 namespaces) from scratch and again
 // unchanged, against `kubectl apply --server-side` on the same files and the same apiserver.
-import { renderTools } from '../functions/adapters/local/layer-tools.ts';
 import { applyRevision } from '../functions/core/apply/engine.ts';
 import { render } from '../functions/core/deploy/render.ts';
-import { uniqueName } from '../test/support/testbed.ts';
-import {
-  bundle,
-  createNamespaces,
-  kubectlApply,
-  ms,
-  ratio,
-  table,
-  testbedCluster,
-  timed,
-  writeBundle,
-} from './support.ts';
+import { createNamespaces } from '../test/support/testbed.ts';
+import { bundle, kubectlApply, ms, ratio, sideBySide, table, timed, writeBundle } from './support.ts';
 
-const run = uniqueName('b');
-const ours = Array.from({ length: 10 }, (_, i) => `${run}-ferry-${i}`);
-const theirs = Array.from({ length: 10 }, (_, i) => `${run}-kubectl-${i}`);
-const { api, cluster } = testbedCluster();
-await createNamespaces(api, [...ours, ...theirs, `${run}-warm`]);
-const tools = await renderTools();
-const ourDir = await writeBundle(bundle(ours, 30));
-const theirDir = await writeBundle(bundle(theirs, 30));
+const { run, api, cluster, tools, ourDir, theirDir } = await sideBySide('b', 10, 30);
+await createNamespaces(api, [`${run}-warm`]);
 
 // Warm both: kubectl's discovery cache, and our process's discovery and connections (a warm Lambda).
 await kubectlApply(tools.kubectl, await writeBundle(bundle([`${run}-warm`], 3)));

@@ -4,7 +4,6 @@
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { SqsJobQueue } from '../functions/adapters/aws/sqs-job-queue.ts';
-import { renderTools } from '../functions/adapters/local/layer-tools.ts';
 import { applyRevision } from '../functions/core/apply/engine.ts';
 import { deploy } from '../functions/core/deploy/deploy.ts';
 import { checkEnvironment } from '../functions/core/reconcile/check.ts';
@@ -13,28 +12,12 @@ import { createDeployQueue } from '../test/support/aws.ts';
 import { deployFixture } from '../test/support/deploy.ts';
 import { yaml } from '../test/support/manifests.ts';
 import { simulateRollouts } from '../test/support/rollout.ts';
-import { uniqueName, writeTestbedKubeconfig } from '../test/support/testbed.ts';
-import {
-  bundle,
-  createNamespaces,
-  kubectlApply,
-  ms,
-  ratio,
-  table,
-  testbedCluster,
-  timed,
-  writeBundle,
-} from './support.ts';
+import { createNamespaces, writeTestbedKubeconfig } from '../test/support/testbed.ts';
+import { bundle, kubectlApply, ms, ratio, sideBySide, table, timed } from './support.ts';
 
-const run = uniqueName('d');
-const ours = Array.from({ length: 20 }, (_, i) => `${run}-ferry-${i}`);
-const theirs = Array.from({ length: 20 }, (_, i) => `${run}-kubectl-${i}`);
-const { api, cluster } = testbedCluster();
-await createNamespaces(api, [...ours, ...theirs]);
-const tools = await renderTools();
-const theirDir = await writeBundle(bundle(theirs, 50));
+const { run, ours, theirs, api, cluster, tools, objects, theirDir } = await sideBySide('d', 20, 50);
 const owner = { app: 'bench', environment: run, part: 'app' };
-const applied = await applyRevision(bundle(ours, 50), {
+const applied = await applyRevision(objects, {
   cluster,
   owner,
   defaultNamespace: 'default',

@@ -5,9 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesApi } from '../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesCluster } from '../functions/adapters/kubernetes/kubernetes-cluster.ts';
+import { renderTools } from '../functions/adapters/local/layer-tools.ts';
 import type { KubeObject } from '../functions/core/objects.ts';
 import { configMap, deployment, service, yaml } from '../test/support/manifests.ts';
-import { testbedKubeConfig, writeTestbedKubeconfig } from '../test/support/testbed.ts';
+import {
+  createNamespaces,
+  testbedKubeConfig,
+  uniqueName,
+  writeTestbedKubeconfig,
+} from '../test/support/testbed.ts';
 
 /** `perNamespace` objects in each namespace: Deployments, Services and ConfigMaps in turn. */
 export function bundle(namespaces: readonly string[], perNamespace: number): KubeObject[] {
@@ -37,20 +43,6 @@ export async function writeBundle(objects: readonly KubeObject[]): Promise<strin
 export function testbedCluster(): { api: KubernetesApi; cluster: KubernetesCluster } {
   const api = new KubernetesApi(testbedKubeConfig());
   return { api, cluster: new KubernetesCluster(api) };
-}
-
-export async function createNamespaces(api: KubernetesApi, names: readonly string[]): Promise<void> {
-  await Promise.all(
-    names.map((name) =>
-      api.request({
-        method: 'PATCH',
-        path: `/api/v1/namespaces/${name}`,
-        query: { fieldManager: 'bench', force: 'true' },
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-        contentType: 'application/apply-patch+yaml',
-      }),
-    ),
-  );
 }
 
 /** Runs `kubectl apply --server-side` on a directory; resolves the wall time in milliseconds. */
@@ -90,3 +82,27 @@ export function table(rows: readonly (readonly string[])[]): void {
 
 export const ms = (value: number) => `${value.toFixed(0)} ms`;
 export const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
+
+/**
+ * The same bundle twice, in namespaces of its own for Ferry and for kubectl, written as files: the set-up of a
+ * side-by-side run.
+ */
+export async function sideBySide(prefix: string, namespaces: number, perNamespace: number) {
+  const run = uniqueName(prefix);
+  const ours = Array.from({ length: namespaces }, (_, i) => `${run}-ferry-${i}`);
+  const theirs = Array.from({ length: namespaces }, (_, i) => `${run}-kubectl-${i}`);
+  const { api, cluster } = testbedCluster();
+  await createNamespaces(api, [...ours, ...theirs]);
+  const objects = bundle(ours, perNamespace);
+  return {
+    run,
+    ours,
+    theirs,
+    api,
+    cluster,
+    objects,
+    tools: await renderTools(),
+    ourDir: await writeBundle(objects),
+    theirDir: await writeBundle(bundle(theirs, perNamespace)),
+  };
+}

@@ -2,18 +2,10 @@
 // the same files, each measured in a process of its own.
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { renderTools } from '../functions/adapters/local/layer-tools.ts';
-import { uniqueName, writeTestbedKubeconfig } from '../test/support/testbed.ts';
-import { bundle, createNamespaces, table, testbedCluster, writeBundle } from './support.ts';
+import { writeTestbedKubeconfig } from '../test/support/testbed.ts';
+import { sideBySide, table } from './support.ts';
 
-const run = uniqueName('m');
-const ourNamespaces = Array.from({ length: 20 }, (_, i) => `${run}-ferry-${i}`);
-const theirs = Array.from({ length: 20 }, (_, i) => `${run}-kubectl-${i}`);
-const { api } = testbedCluster();
-await createNamespaces(api, [...ourNamespaces, ...theirs]);
-const tools = await renderTools();
-const ourDir = await writeBundle(bundle(ourNamespaces, 50));
-const theirDir = await writeBundle(bundle(theirs, 50));
+const { run, api, tools, ourDir, theirDir } = await sideBySide('m', 20, 50);
 api.close();
 const child = spawnSync(process.execPath, ['bench/engine-child.ts', ourDir, run], { encoding: 'utf8' });
 if (child.status !== 0) throw new Error(`the engine failed: ${child.stderr}`);

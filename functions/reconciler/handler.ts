@@ -3,41 +3,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
+import { clusterRuntime } from '../adapters/aws/cluster-runtime.ts';
+import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
-import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
-import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
-import { renderTools } from '../adapters/local/layer-tools.ts';
-import { loadConfigFromEnvironment } from '../core/config.ts';
 import { type CheckDependencies, checkEnvironment, type RefsCache } from '../core/reconcile/check.ts';
 import { parseEnvironmentCheck } from '../core/reconcile/schedule.ts';
 
 const logger = new Logger({ serviceName: 'ferry-reconciler' });
-let dependencies: Promise<CheckDependencies> | undefined;
-
-async function wire(): Promise<CheckDependencies> {
-  const table = process.env.FERRY_TABLE_NAME;
-  const queueUrl = process.env.FERRY_QUEUE_URL;
-  if (table === undefined || queueUrl === undefined)
-    throw new Error('FERRY_TABLE_NAME and FERRY_QUEUE_URL must be set');
-  return {
-    config: await loadConfigFromEnvironment(),
-    store: new DynamoDbEnvironmentStore(table),
-    git: new IsomorphicGitSource(),
-    secrets: new SecretsManagerSecretSource(),
-    clusters: new KubernetesClusterConnector(),
-    queue: new SqsJobQueue(queueUrl),
-    tools: await renderTools(),
-  };
-}
+let queue: SqsJobQueue | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  dependencies ??= wire().catch((error: unknown) => {
-    dependencies = undefined;
-    throw error;
-  });
-  const deps = await dependencies;
+  queue ??= new SqsJobQueue(requiredEnvironment('FERRY_QUEUE_URL'));
+  const deps: CheckDependencies = { ...(await clusterRuntime()), queue };
   const refs: RefsCache = new Map();
   return processPartialResponse(
     event,

@@ -2,6 +2,7 @@
 // cluster and no Git host, so a thousand environments never run in one invocation.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SqsCheckQueue } from '../adapters/aws/sqs-check-queue.ts';
 import { type Config, loadConfigFromEnvironment } from '../core/config.ts';
 import { planChecks } from '../core/reconcile/schedule.ts';
@@ -11,8 +12,7 @@ let config: Promise<Config> | undefined;
 
 export const handler = async (event: ScheduledEvent, context: Context): Promise<{ checks: number }> => {
   config ??= loadConfigFromEnvironment();
-  const queueUrl = process.env.FERRY_CHECK_QUEUE_URL;
-  if (queueUrl === undefined) throw new Error('FERRY_CHECK_QUEUE_URL is not set');
+  const queueUrl = requiredEnvironment('FERRY_CHECK_QUEUE_URL');
   const checks = planChecks(
     await config,
     event.id ?? context.awsRequestId,

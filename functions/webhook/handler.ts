@@ -3,18 +3,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DynamoDbStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
 import { readBuiltConfig } from './built-config.ts';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is not set`);
-  return value;
-}
 
 /** Built on the first invocation and kept for the container's life: the configuration is read once. */
 let intake: Intake | undefined;
@@ -23,8 +18,8 @@ function build(): Intake {
   return createIntake({
     // Written literally: the stack's bundler replaces `process.env.FERRY_CONFIG_JSON` with the configuration.
     config: readBuiltConfig(process.env.FERRY_CONFIG_JSON),
-    queue: new SqsJobQueue(required('FERRY_QUEUE_URL')),
-    deliveries: new DynamoDbStateStore(required('FERRY_TABLE_NAME')),
+    queue: new SqsJobQueue(requiredEnvironment('FERRY_QUEUE_URL')),
+    deliveries: new DynamoDbStateStore(requiredEnvironment('FERRY_TABLE_NAME')),
     secrets: new SecretsManagerSecretSource(),
     logger,
   });

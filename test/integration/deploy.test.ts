@@ -5,7 +5,7 @@ import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts
 import { deploy } from '../../functions/core/deploy/deploy.ts';
 import type { DeploymentRecord } from '../../functions/core/ports.ts';
 import { deployFixture } from '../support/deploy.ts';
-import { configMap, deployment, service, yaml } from '../support/manifests.ts';
+import { configMap, deployment, service, WIDGET_SCHEMA, widgetCrd, yaml } from '../support/manifests.ts';
 import { NEVER_READY, simulateRollouts } from '../support/rollout.ts';
 import { testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 
@@ -207,52 +207,18 @@ describe('deploy: ordering', () => {
         kind: 'Namespace',
         metadata: { name: fixture.namespace },
       }),
-      'deploy/z-crd.yaml': yaml({
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name: `widgets.${group}` },
-        spec: {
-          group,
-          scope: 'Namespaced',
-          names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-          versions: [
-            {
-              name: 'v1',
-              served: true,
-              storage: true,
-              schema: {
-                openAPIV3Schema: {
-                  type: 'object',
-                  properties: {
-                    spec: {
-                      type: 'object',
-                      properties: {
-                        size: { type: 'string', enum: ['small', 'large'], default: 'small' },
-                        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          ],
-        },
-      }),
+      'deploy/z-crd.yaml': yaml(widgetCrd(group)),
     });
     await fixture.workspace.push();
     const record = await deploy(fixture.job(commit), fixture.deps);
     assert.equal(record.result, 'succeeded', record.message);
-    type Schema = { openAPIV3Schema: { properties: { spec: { properties: unknown } } } };
-    const crd = await api.request<{ spec: { versions: [{ schema: Schema }] } }>({
+    const crd = await api.request<{ spec: { versions: [{ schema: { openAPIV3Schema: unknown } }] } }>({
       method: 'GET',
       path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${group}`,
     });
     assert.deepEqual(
-      crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties,
-      {
-        size: { type: 'string', enum: ['small', 'large'], default: 'small' },
-        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      },
+      crd.spec.versions[0].schema.openAPIV3Schema,
+      WIDGET_SCHEMA,
       'schema keys reach the API server intact',
     );
     const widget = await api.request<{ spec: unknown }>({

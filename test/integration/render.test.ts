@@ -5,7 +5,7 @@ import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts
 import { deploy } from '../../functions/core/deploy/deploy.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
-import { testbedKubeConfig } from '../support/testbed.ts';
+import { createNamespaces, testbedKubeConfig } from '../support/testbed.ts';
 
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
@@ -16,19 +16,10 @@ const data = async (namespace: string, name: string) =>
       path: `/api/v1/namespaces/${namespace}/configmaps/${name}`,
     })
   ).data;
-const ensureNamespace = (name: string) =>
-  api.request({
-    method: 'PATCH',
-    path: `/api/v1/namespaces/${name}`,
-    query: { fieldManager: 'tests', force: 'true' },
-    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-    contentType: 'application/apply-patch+yaml',
-  });
-
 describe('render', () => {
   test('a Kustomize overlay per environment', async () => {
     const fixture = await deployFixture({ path: 'kustomize/overlays/staging' });
-    await ensureNamespace(fixture.namespace);
+    await createNamespaces(api, [fixture.namespace]);
     const commit = await fixture.workspace.commit({
       'kustomize/base/kustomization.yaml': yaml({ resources: ['settings.yaml'] }),
       'kustomize/base/settings.yaml': yaml(configMap('settings', { tier: 'base', color: 'blue' })),
@@ -50,7 +41,7 @@ describe('render', () => {
       path: 'chart',
       helm: { releaseName: 'shop', valuesFiles: ['values-staging.yaml'] },
     });
-    await ensureNamespace(fixture.namespace);
+    await createNamespaces(api, [fixture.namespace]);
     const commit = await fixture.workspace.commit({
       'chart/Chart.yaml': yaml({ apiVersion: 'v2', name: 'shop', version: '1.0.0' }),
       'chart/values.yaml': yaml({ replicas: 1, greeting: 'hello' }),

@@ -22,6 +22,7 @@ import * as git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { GitWorkspace } from '../support/git.ts';
+import { WIDGET_SCHEMA, widgetCrd } from '../support/manifests.ts';
 import { testbed, testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 
 describe('kubernetes: a real kube-apiserver', () => {
@@ -70,29 +71,7 @@ describe('kubernetes: a real kube-apiserver', () => {
 
   test('server-side applies a CRD with its schema keys intact, then a custom resource of it', async () => {
     const group = `${uniqueName('t')}.ferry.test`;
-    const schema = {
-      type: 'object',
-      properties: {
-        spec: {
-          type: 'object',
-          properties: {
-            size: { type: 'string', enum: ['small', 'large'], default: 'small' },
-            extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-          },
-        },
-      },
-    };
-    const crd = {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: `widgets.${group}` },
-      spec: {
-        group,
-        scope: 'Namespaced',
-        names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }],
-      },
-    };
+    const crd = widgetCrd(group);
     const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${group}`;
     await apply(crdPath, crd);
     type Crd = typeof crd & { status?: { conditions?: { type: string; status: string }[] } };
@@ -102,7 +81,7 @@ describe('kubernetes: a real kube-apiserver', () => {
       live = await api.request<Crd>({ method: 'GET', path: crdPath });
     }
     assert.ok(established(live), 'the CRD becomes Established');
-    assert.deepEqual(live.spec.versions[0]?.schema.openAPIV3Schema, schema);
+    assert.deepEqual(live.spec.versions[0]?.schema.openAPIV3Schema, WIDGET_SCHEMA);
 
     const namespace = uniqueName('testbed');
     await apply(`/api/v1/namespaces/${namespace}`, {

@@ -12,7 +12,7 @@ import { handler } from '../../functions/worker/handler.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
 import { simulateRollouts } from '../support/rollout.ts';
-import { testbedKubeConfig, uniqueName } from '../support/testbed.ts';
+import { createNamespaces, testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
@@ -47,13 +47,7 @@ const context = {
 describe('worker handler', () => {
   test('a malformed message fails alone, other groups go on; a batch deploys only the newest job of a group', async () => {
     const fixture = await deployFixture();
-    await api.request({
-      method: 'PATCH',
-      path: `/api/v1/namespaces/${fixture.namespace}`,
-      query: { fieldManager: 'tests' },
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: fixture.namespace } },
-      contentType: 'application/apply-patch+yaml',
-    });
+    await createNamespaces(api, [fixture.namespace]);
     const first = await fixture.workspace.commit({
       'deploy/cm.yaml': yaml(configMap('release', { v: '1' })),
     });

@@ -30,3 +30,30 @@ export const service = (name: string) => ({
   metadata: { name },
   spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
 });
+
+/** A CRD schema with the keys that client models drop: `default`, `enum`, `x-kubernetes-preserve-unknown-fields`. */
+export const WIDGET_SCHEMA = {
+  type: 'object',
+  properties: {
+    spec: {
+      type: 'object',
+      properties: {
+        size: { type: 'string', enum: ['small', 'large'], default: 'small' },
+        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      },
+    },
+  },
+};
+
+/** The CRD of namespaced `Widget`s in `group`, version v1. */
+export const widgetCrd = (group: string) => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `widgets.${group}` },
+  spec: {
+    group,
+    scope: 'Namespaced',
+    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: WIDGET_SCHEMA } }],
+  },
+});

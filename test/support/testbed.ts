@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import type { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 
 export interface TestbedSettings {
   readonly kubeServer: string;
@@ -69,4 +70,19 @@ export async function writeTestbedKubeconfig(): Promise<string> {
     { mode: 0o600 },
   );
   return file;
+}
+
+/** Creates (or keeps) namespaces, as an operator would before handing them to Ferry. */
+export async function createNamespaces(api: KubernetesApi, names: readonly string[]): Promise<void> {
+  await Promise.all(
+    names.map((name) =>
+      api.request({
+        method: 'PATCH',
+        path: `/api/v1/namespaces/${name}`,
+        query: { fieldManager: 'tests', force: 'true' },
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        contentType: 'application/apply-patch+yaml',
+      }),
+    ),
+  );
 }
