@@ -2,13 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Where builds and virtual environments are cached between runs, outside the repository. */
-export const cacheDir = (): string =>
-  process.env.FERRY_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry');
+export { cacheDir } from '../../functions/adapters/local/layer-tools.ts';
 
 /** A prerequisite the test bed cannot provide by itself; reported as one line, without a stack trace. */
 export class MissingPrerequisite extends Error {

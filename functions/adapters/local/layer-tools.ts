@@ -7,6 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import type { RenderTools } from '../../core/deploy/render.ts';
 
+/** Where Ferry caches tools and builds between runs on a machine: `FERRY_CACHE_DIR`, else the user's cache. */
+export const cacheDir = (): string =>
+  process.env.FERRY_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry');
+
 /** Where the kubectl layer puts its binaries in a Lambda function. */
 const LAMBDA_TOOLS: RenderTools = { kubectl: '/opt/kubectl/kubectl', helm: '/opt/helm/helm' };
 
@@ -21,8 +25,7 @@ export async function renderTools(): Promise<RenderTools> {
   const require = createRequire(import.meta.url);
   const packageJson = require.resolve(`${LAYER_PACKAGE}/package.json`);
   const { version } = require(packageJson) as { version: string };
-  const cache =
-    process.env.FERRY_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry');
+  const cache = cacheDir();
   const dir = join(cache, `kubectl-layer-${version}`);
   const tools = { kubectl: join(dir, 'kubectl', 'kubectl'), helm: join(dir, 'helm', 'helm') };
   if (existsSync(tools.kubectl) && existsSync(tools.helm)) return tools;
