@@ -233,7 +233,7 @@ function deployJobRunner(deps: DeployDependencies, logger: Logger) {
       commit: job.commit,
       result: record.result,
       deployment: record.id,
-      message: record.message,
+      detail: record.message,
     });
     return record;
   };
@@ -323,7 +323,7 @@ async function serve(args: readonly string[]): Promise<number> {
                 action: result.action,
                 head: result.headCommit,
                 drifted: result.drifted.length,
-                message: result.message,
+                detail: result.message,
               });
             },
           });

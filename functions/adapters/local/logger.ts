@@ -39,7 +39,10 @@ export function createLogger(
   const log = (level: Level, message: string, attributes: Record<string, unknown> = {}) => {
     const time = new Date().toISOString();
     if (format === 'json') {
-      write(stringify({ time, level, message, ...attributes }));
+      // An attribute named like a field of the line keeps its value under another name.
+      const fields: Record<string, unknown> = { time, level, message };
+      for (const [key, value] of Object.entries(attributes)) fields[key in fields ? `${key}_` : key] = value;
+      write(stringify(fields));
       return;
     }
     const fields = Object.entries(attributes)

@@ -1,0 +1,585 @@
+// The local mode end to end: `node bin/ferry.ts serve` as a child process, with its state in a temporary
+// directory, a kubeconfig cluster for the test bed's apiserver and a repository of the test bed's Git server.
+// Deliveries are signed as GitHub signs them and POSTed to the server's /webhook.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
+import type { StatusReport } from '../../functions/adapters/local/status.ts';
+import { GitWorkspace } from '../support/git.ts';
+import { configMap, deployment, yaml } from '../support/manifests.ts';
+import { NEVER_READY } from '../support/rollout.ts';
+import { testbed, testbedKubeConfig, uniqueName, writeTestbedKubeconfig } from '../support/testbed.ts';
+import { githubDelivery, type Payload } from '../support/webhooks.ts';
+
+const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
+const WEBHOOK_SECRET = uniqueName('hook-secret');
+const TIMEOUT = { timeout: 180_000 };
+
+const api = new KubernetesApi(testbedKubeConfig());
+const children = new Set<ChildProcess>();
+const cleanup: string[] = [];
+after(async () => {
+  api.close();
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+interface Site {
+  readonly app: string;
+  readonly namespace: string;
+  readonly workspace: GitWorkspace;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly stateDir: string;
+  readonly secretsFile: string;
+  /** The environment of the server and CLI: the webhook secret in a variable, the Git token in the file. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A fresh app with one environment, its repository, a configuration file and a state directory. */
+async function site(environment: Record<string, unknown> = {}): Promise<Site> {
+  const app = uniqueName('app');
+  const namespace = uniqueName('ns');
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-local-mode-'));
+  cleanup.push(dir);
+  const [workspace, kubeconfig] = await Promise.all([
+    GitWorkspace.create(`tests/${app}`),
+    writeTestbedKubeconfig(),
+  ]);
+  const configFile = join(dir, 'ferry.config.yaml');
+  await writeFile(
+    configFile,
+    stringify({
+      repositories: [
+        {
+          name: 'site',
+          url: workspace.url,
+          provider: 'github',
+          webhookSecret: 'local/webhook',
+          tokenSecret: 'local/git-token',
+        },
+        // Its webhook secret is set nowhere: its deliveries get 500, which makes the host retry.
+        {
+          name: 'unset',
+          url: 'https://github.com/acme/unset.git',
+          provider: 'github',
+          webhookSecret: 'local/unset',
+        },
+      ],
+      clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
+      apps: [
+        {
+          name: app,
+          repository: 'site',
+          path: 'deploy',
+          environments: [
+            {
+              name: 'staging',
+              cluster: 'testbed',
+              namespace,
+              trigger: { branches: ['main'] },
+              healthTimeoutSeconds: 10,
+              ...environment,
+            },
+          ],
+        },
+      ],
+      settings: { reconcileJitterSeconds: 0 },
+    }),
+  );
+  const secretsFile = join(dir, 'secrets.yaml');
+  await writeFile(secretsFile, stringify({ 'local/git-token': testbed().gitToken }));
+  return {
+    app,
+    namespace,
+    workspace,
+    dir,
+    configFile,
+    stateDir: join(dir, 'state'),
+    secretsFile,
+    env: { ...process.env, FERRY_SECRET_LOCAL_WEBHOOK: WEBHOOK_SECRET },
+  };
+}
+
+const namespaceManifest = (s: Site) =>
+  yaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.namespace } });
+
+/** Commits the files and pushes them to main; returns the commit. */
+async function push(s: Site, files: Record<string, string | null>): Promise<string> {
+  const commit = await s.workspace.commit(files);
+  await s.workspace.push();
+  return commit;
+}
+
+/** A GitHub push delivery of `commit` to main, as GitHub would send it for the site's repository. */
+function pushPayload(s: Site, commit: string, before: string, paths: string[]): Payload {
+  return {
+    ref: 'refs/heads/main',
+    before,
+    after: commit,
+    created: false,
+    deleted: false,
+    forced: false,
+    repository: { clone_url: s.workspace.url, html_url: s.workspace.url.replace(/\.git$/, '') },
+    head_commit: { id: commit },
+    commits: [{ id: commit, added: paths, modified: [], removed: [] }],
+  };
+}
+
+/** A running `ferry serve`, its log lines parsed. */
+class Server {
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[] = [];
+  stderr = '';
+  url = '';
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+  }
+
+  static async start(s: Site, extra: string[] = []): Promise<Server> {
+    const child = spawn(
+      process.execPath,
+      [
+        FERRY,
+        'serve',
+        '--config',
+        s.configFile,
+        '--state-dir',
+        s.stateDir,
+        '--secrets',
+        s.secretsFile,
+        '--port',
+        '0',
+        ...extra,
+      ],
+      { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.add(child);
+    child.on('exit', () => children.delete(child));
+    const server = new Server(child);
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') server.logs.push(JSON.parse(line));
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      server.stderr += chunk.toString('utf8');
+    });
+    const started = await server.waitForLog((l) => l.message === 'ferry local mode started', 60_000);
+    server.url = String(started.url);
+    return server;
+  }
+
+  async waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.logs.find(predicate);
+      if (found !== undefined) return found;
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(
+      `no such log line; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${this.stderr}`,
+    );
+  }
+
+  async webhook(delivery: { headers: Record<string, string>; body: string }) {
+    const response = await fetch(`${this.url}/webhook`, {
+      method: 'POST',
+      headers: delivery.headers,
+      body: delivery.body,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async status(): Promise<StatusReport> {
+    const response = await fetch(`${this.url}/status`);
+    assert.equal(response.status, 200);
+    return (await response.json()) as StatusReport;
+  }
+
+  /** Sends the signal (Ctrl-C is SIGINT) and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; ms: number }> {
+    const started = Date.now();
+    const exited = once(this.child, 'exit');
+    this.child.kill(signal);
+    const [code] = (await exited) as [number | null];
+    return { code, ms: Date.now() - started };
+  }
+}
+
+/** Runs a `ferry` command to completion. */
+async function ferry(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [FERRY, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  children.delete(child);
+  return { code, stdout, stderr };
+}
+
+async function configMapValue(namespace: string, name: string): Promise<string | undefined> {
+  try {
+    const live = await api.request<{ data?: Record<string, string> }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${namespace}/configmaps/${name}`,
+    });
+    return live.data?.v;
+  } catch {
+    return undefined;
+  }
+}
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last !== undefined) return last;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+const partOf = (report: StatusReport, app: string) => {
+  const found = report.environments.find(
+    (e) => e.app === app && e.environment === 'staging' && e.part === 'app',
+  );
+  assert.ok(found, `status lists ${app}/staging`);
+  return found;
+};
+
+describe('ferry serve: push mode', () => {
+  test(
+    'a signed push is deployed once, redeliveries are acknowledged, the CLI deploys and rolls back',
+    TIMEOUT,
+    async () => {
+      const s = await site();
+      const first = await push(s, {
+        'deploy/ns.yaml': namespaceManifest(s),
+        'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })),
+      });
+      const server = await Server.start(s, ['--no-reconcile']);
+
+      const health = await fetch(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { status: string }).status, 'ok');
+      assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
+      assert.equal((await fetch(`${server.url}/webhook`)).status, 405);
+
+      const payload = pushPayload(s, first, '0'.repeat(40), ['deploy/ns.yaml', 'deploy/cm.yaml']);
+      const forged = await server.webhook(githubDelivery(payload, { secret: 'not-the-secret' }));
+      assert.equal(forged.status, 401);
+      const wrongType = await server.webhook({
+        headers: { 'content-type': 'text/plain', 'x-github-event': 'push' },
+        body: 'hello',
+      });
+      assert.equal(wrongType.status, 415);
+      const malformed = await server.webhook({
+        // Gitea: none is configured, so no webhook secret is read first (the unset GitHub one would answer 500).
+        headers: { 'content-type': 'application/json', 'x-gitea-event': 'push' },
+        body: '{"ref":',
+      });
+      assert.equal(malformed.status, 400);
+      const oversized = await server.webhook(
+        githubDelivery({ ...payload, padding: 'x'.repeat(1024 * 1024) }, { secret: WEBHOOK_SECRET }),
+      );
+      assert.equal(oversized.status, 413);
+      assert.match(String(oversized.body.error), /over the limit of 1048576/);
+      const unset = await server.webhook(
+        githubDelivery(
+          { ...payload, repository: { clone_url: 'https://github.com/acme/unset.git' } },
+          { secret: WEBHOOK_SECRET },
+        ),
+      );
+      assert.equal(unset.status, 500);
+      assert.equal(unset.body.error, 'the webhook secret could not be read');
+
+      const delivery = githubDelivery(payload, { secret: WEBHOOK_SECRET });
+      const accepted = await server.webhook(delivery);
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      assert.deepEqual(
+        (accepted.body.jobs as { commit: string; group: string }[]).map((j) => [j.commit, j.group]),
+        [[first, `${s.app}/staging`]],
+      );
+      await eventually('the ConfigMap is applied', async () =>
+        (await configMapValue(s.namespace, 'settings')) === '1' ? true : undefined,
+      );
+      const deployed = await eventually('the status shows the commit', async () => {
+        const env = partOf(await server.status(), s.app);
+        return env.lastApplied?.commit === first ? env : undefined;
+      });
+      assert.equal(deployed.sync.status, 'Synced');
+      assert.equal(deployed.configured, true);
+      assert.deepEqual(
+        deployed.deployments.map((d) => [d.commit, d.result, d.trigger.kind]),
+        [[first, 'succeeded', 'push']],
+      );
+
+      // GitHub redelivers with the same X-GitHub-Delivery: acknowledged, not deployed again.
+      const redelivered = await server.webhook(delivery);
+      assert.equal(redelivered.status, 200);
+      assert.equal(redelivered.body.ignored, 'delivery already handled');
+      await sleep(1500);
+      const afterRedelivery = await server.status();
+      assert.equal(partOf(afterRedelivery, s.app).deployments.length, 1, 'deployed once');
+      assert.equal(afterRedelivery.queue.queued + afterRedelivery.queue.running, 0);
+
+      const second = await push(s, { 'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })) });
+      const next = await server.webhook(
+        githubDelivery(pushPayload(s, second, first, ['deploy/cm.yaml']), { secret: WEBHOOK_SECRET }),
+      );
+      assert.equal(next.status, 202);
+      await eventually('the second commit is applied', async () =>
+        partOf(await server.status(), s.app).lastApplied?.commit === second ? true : undefined,
+      );
+      assert.equal(await configMapValue(s.namespace, 'settings'), '2');
+
+      // `ferry deploy` while the server runs: the job is queued for the server, which rolls back to the first.
+      const common = ['--config', s.configFile, '--state-dir', s.stateDir, '--secrets', s.secretsFile];
+      const enqueued = await ferry(['deploy', s.app, 'staging', first, ...common], s.env);
+      assert.equal(enqueued.code, 0, enqueued.stderr);
+      assert.match(enqueued.stdout, /Enqueued job #\d+ to deploy .*\nThe server \(pid \d+/);
+      const rolledBack = await eventually('the rollback is applied', async () => {
+        const env = partOf(await server.status(), s.app);
+        return env.lastApplied?.commit === first ? env : undefined;
+      });
+      assert.deepEqual(rolledBack.deployments[0]?.trigger.kind, 'rollback');
+      assert.equal(rolledBack.deployments[0]?.result, 'succeeded', 'an older commit, yet not superseded');
+      assert.equal(await configMapValue(s.namespace, 'settings'), '1');
+
+      const stopped = await server.stop('SIGINT');
+      assert.equal(stopped.code, 0, server.stderr);
+      await server.waitForLog((l) => l.message === 'stopped');
+      assert.equal(server.stderr, '');
+      assert.ok(
+        server.logs.every((line) => !JSON.stringify(line).includes(WEBHOOK_SECRET)),
+        'the webhook secret is never logged',
+      );
+      assert.ok(server.logs.every((line) => !JSON.stringify(line).includes(testbed().gitToken)));
+
+      // Without a server, `ferry deploy` deploys in-process: a branch name resolves to its commit.
+      const direct = await ferry(['deploy', s.app, 'staging', 'main', ...common], s.env);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.match(
+        direct.stdout,
+        new RegExp(`Deploying ${second.slice(0, 12)} \\(refs/heads/main\\) to ${s.app}/staging`),
+      );
+      assert.match(direct.stdout, /^succeeded: applied /m);
+      assert.match(direct.stdout, /configured ConfigMap .*\/settings/);
+      assert.equal(await configMapValue(s.namespace, 'settings'), '2');
+
+      const status = await ferry(['status', '--state-dir', s.stateDir, '--config', s.configFile]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /no server running/);
+      assert.match(status.stdout, new RegExp(`${s.app}/staging \\(app\\)\\n  sync: +Synced`));
+      assert.match(status.stdout, new RegExp(`applied: +${second.slice(0, 12)} refs/heads/main`));
+      assert.match(status.stdout, /Queue: 0 queued, 0 running, 0 dead letters/);
+
+      const unknown = await ferry(['deploy', s.app, 'nowhere', first, ...common], s.env);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no environment "nowhere" of app/);
+    },
+  );
+});
+
+describe('ferry serve: pull mode', () => {
+  test('commits pushed without a webhook are found and deployed by the reconcile loop', TIMEOUT, async () => {
+    const s = await site();
+    const first = await push(s, {
+      'deploy/ns.yaml': namespaceManifest(s),
+      'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })),
+    });
+    const server = await Server.start(s, ['--reconcile-interval-seconds', '1']);
+    const initial = await eventually('the commit is deployed by a check', async () => {
+      const env = partOf(await server.status(), s.app);
+      return env.lastApplied?.commit === first ? env : undefined;
+    });
+    assert.equal(initial.deployments[0]?.trigger.kind, 'reconcile');
+    assert.equal(await configMapValue(s.namespace, 'settings'), '1');
+
+    const second = await push(s, { 'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })) });
+    const updated = await eventually('the new commit is deployed', async () => {
+      const env = partOf(await server.status(), s.app);
+      return env.lastApplied?.commit === second ? env : undefined;
+    });
+    assert.deepEqual(
+      updated.deployments.map((d) => [d.commit, d.trigger.kind, d.result]),
+      [
+        [second, 'reconcile', 'succeeded'],
+        [first, 'reconcile', 'succeeded'],
+      ],
+      'each commit deployed once, although several checks saw it before it was applied',
+    );
+    assert.equal(await configMapValue(s.namespace, 'settings'), '2');
+    const checked = await eventually('a check finds it in sync', async () => {
+      const env = partOf(await server.status(), s.app);
+      return env.lastCheck?.action === 'none' && env.lastCheck.headCommit === second ? env : undefined;
+    });
+    assert.match(checked.lastCheck?.message ?? '', /in sync with/);
+    const stopped = await server.stop('SIGTERM');
+    assert.equal(stopped.code, 0, server.stderr);
+  });
+});
+
+describe('ferry serve: restarts', () => {
+  test(
+    'Ctrl-C lets the running deployment finish, keeps the queued job, and a restart deploys it',
+    TIMEOUT,
+    async () => {
+      const s = await site({ healthTimeoutSeconds: 5 });
+      const slow = await push(s, {
+        'deploy/ns.yaml': namespaceManifest(s),
+        'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })),
+        // No controller runs in the test bed: the Deployment never becomes ready, so this deploy waits 5 s.
+        'deploy/web.yaml': yaml(deployment('web', 'nginx:1.27', { [NEVER_READY]: 'true' })),
+      });
+      const server = await Server.start(s, ['--no-reconcile']);
+      const slowDelivery = githubDelivery(pushPayload(s, slow, '0'.repeat(40), ['deploy/cm.yaml']), {
+        secret: WEBHOOK_SECRET,
+      });
+      assert.equal((await server.webhook(slowDelivery)).status, 202);
+      await server.waitForLog((l) => l.message === 'deployment started' && l.commit === slow);
+
+      const queued = await push(s, {
+        'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })),
+        'deploy/web.yaml': null,
+      });
+      const queuedDelivery = githubDelivery(pushPayload(s, queued, slow, ['deploy/cm.yaml']), {
+        secret: WEBHOOK_SECRET,
+      });
+      assert.equal((await server.webhook(queuedDelivery)).status, 202);
+      const stopped = await server.stop('SIGINT');
+      assert.equal(stopped.code, 0, server.stderr);
+      assert.ok(stopped.ms >= 2000, `waited for the running deployment (${stopped.ms} ms)`);
+      const messages = server.logs.map((l) => l.message);
+      const stopping = messages.indexOf(
+        'stopping: no new jobs; waiting for the running ones (Ctrl-C again forces)',
+      );
+      const finished = server.logs.findIndex((l) => l.message === 'deployment finished' && l.commit === slow);
+      assert.ok(
+        stopping >= 0 && finished > stopping,
+        `the running deployment finished after Ctrl-C:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
+      );
+      assert.equal(messages.at(-1), 'stopped');
+      assert.ok(
+        !server.logs.some((l) => l.message === 'deployment started' && l.commit === queued),
+        'the queued job was not started',
+      );
+
+      const offline = await ferry(['status', '--state-dir', s.stateDir, '--json']);
+      assert.equal(offline.code, 0, offline.stderr);
+      const report = JSON.parse(offline.stdout) as StatusReport;
+      assert.deepEqual(
+        report.queue.jobs.map((j) => [j.commit, j.running]),
+        [[queued, false]],
+      );
+      const slowState = partOf(report, s.app);
+      assert.equal(slowState.lastApplied?.commit, slow);
+      assert.equal(slowState.deployments[0]?.result, 'failed', 'the Deployment never became ready');
+      assert.match(slowState.deployments[0]?.message ?? '', /not healthy after 5s/);
+      assert.equal(slowState.configured, undefined, 'no configuration was given');
+
+      const restarted = await Server.start(s, ['--no-reconcile']);
+      assert.equal(
+        (await restarted.waitForLog((l) => l.message === 'ferry local mode started')).queued,
+        1,
+        'the queued job is still there',
+      );
+      const state = await eventually('the queued job is deployed after the restart', async () => {
+        const env = partOf(await restarted.status(), s.app);
+        return env.lastApplied?.commit === queued ? env : undefined;
+      });
+      assert.deepEqual(
+        state.deployments.map((d) => [d.commit, d.result]),
+        [
+          [queued, 'succeeded'],
+          [slow, 'failed'],
+        ],
+        'the history from before the restart is kept',
+      );
+      assert.equal(await configMapValue(s.namespace, 'settings'), '2');
+      const redelivered = await restarted.webhook(slowDelivery);
+      assert.equal(redelivered.status, 200, 'the delivery log survived the restart');
+      assert.equal((await restarted.stop('SIGTERM')).code, 0);
+    },
+  );
+});
+
+describe('configuration errors', () => {
+  test(
+    'validate names each bad field and exits 1; serve refuses the same; no stack trace',
+    TIMEOUT,
+    async () => {
+      const s = await site();
+      const bad = join(s.dir, 'bad.yaml');
+      await writeFile(
+        bad,
+        stringify({
+          repositories: [{ name: 'site', url: s.workspace.url, provider: 'github', webhookSecret: 'hook' }],
+          clusters: [{ name: 'testbed', type: 'kubeconfig' }],
+          apps: [
+            {
+              name: 'web',
+              repository: 'site',
+              path: '/etc',
+              environments: [{ name: 'staging', cluster: 'elsewhere', namespace: 'web', trigger: {} }],
+            },
+          ],
+        }),
+      );
+      const invalid = await ferry(['validate', '--config', bad]);
+      assert.equal(invalid.code, 1);
+      assert.match(invalid.stderr, /apps\[0\]\.path: must be a path inside the repository/);
+      assert.match(invalid.stderr, /apps\[0\]\.environments\[0\]\.cluster: no cluster named "elsewhere"/);
+      assert.match(invalid.stderr, /apps\[0\]\.environments\[0\]\.trigger/);
+      assert.doesNotMatch(invalid.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(invalid.stdout, '');
+
+      const serveBad = await ferry(['serve', '--config', bad, '--state-dir', s.stateDir, '--port', '0']);
+      assert.equal(serveBad.code, 1);
+      assert.match(serveBad.stderr, /no cluster named "elsewhere"/);
+      assert.doesNotMatch(serveBad.stderr, /\n\s+at /);
+
+      const missing = await ferry(['validate', '--config', join(s.dir, 'missing.yaml')]);
+      assert.equal(missing.code, 1);
+      assert.equal(
+        missing.stderr,
+        `ferry: cannot read the configuration ${join(s.dir, 'missing.yaml')}: no such file (pass --config <file>)\n`,
+      );
+
+      const good = await ferry(['validate', '--config', s.configFile]);
+      assert.equal(good.code, 0, good.stderr);
+      assert.match(good.stdout, /^OK: /);
+      assert.match(good.stdout, /2 repositories, 1 cluster, 1 app, 1 environment \(1 deployable part\)/);
+
+      const usage = await ferry(['serve', '--port', 'eighty']);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /--port must be a whole number/);
+    },
+  );
+});
