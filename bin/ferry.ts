@@ -77,10 +77,12 @@ Options:
 
   validate: `Usage: ferry validate [options]
 
-Validates a configuration file: prints OK and a summary, or each invalid field (exit code 1).
+Validates a configuration file: prints OK and a summary, or each invalid field (exit code 1). Warns about
+what \`ferry serve\` would miss: secrets that are not set, kubeconfig files that do not exist, cron schedules.
 
 Options:
   -c, --config <file>   Configuration (default: ferry.config.yaml, or FERRY_CONFIG_FILE)
+      --secrets <file>  YAML map of secret names to values, checked with the FERRY_SECRET_<NAME> variables
   -h, --help            Show this help`,
 
   status: `Usage: ferry status [options]
@@ -385,10 +387,14 @@ async function serve(args: readonly string[]): Promise<number> {
 }
 
 async function validate(args: readonly string[]): Promise<number> {
-  const { values } = parse('validate', args, { config: { type: 'string', short: 'c' } });
+  const { values } = parse('validate', args, {
+    config: { type: 'string', short: 'c' },
+    secrets: { type: 'string' },
+  });
   if (values.help) return help('validate');
   const path = values.config ?? defaultConfigPath();
   const config = await readConfig(path);
+  const secrets = await secretsOf(values.secrets);
   const environments = config.apps.flatMap((app) => app.environments);
   const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
   out(`OK: ${path}`);
@@ -430,6 +436,16 @@ async function validate(args: readonly string[]): Promise<number> {
       warnings.push(`cluster ${cluster.name}: kubeconfig ${cluster.kubeconfig} does not exist`);
     }
   }
+  const secretNames = new Set(
+    config.repositories.flatMap((r) => [
+      r.webhookSecret,
+      ...(r.tokenSecret === undefined ? [] : [r.tokenSecret]),
+    ]),
+  );
+  for (const name of secretNames) {
+    // Only whether it is set: its value is never printed.
+    await secrets.getSecret(name).catch((error: unknown) => warnings.push((error as Error).message));
+  }
   for (const warning of warnings) out(`warning: ${warning}`);
   return 0;
 }
@@ -447,8 +463,15 @@ async function status(args: readonly string[]): Promise<number> {
       `no Ferry state in ${stateDir}: start \`ferry serve\` there, or pass --state-dir <dir>`,
     );
   }
-  const configPath = values.config ?? (existsSync(defaultConfigPath()) ? defaultConfigPath() : undefined);
-  const config = configPath === undefined ? undefined : await readConfig(configPath);
+  let config: Config | undefined;
+  if (values.config !== undefined) config = await readConfig(values.config);
+  else if (existsSync(defaultConfigPath())) {
+    // The status is in the state directory: a configuration that does not load only hides the unused parts.
+    config = await readConfig(defaultConfigPath()).catch((error: unknown) => {
+      err(`warning: ${(error as Error).message.split('\n')[0]}; listing only what the state directory holds`);
+      return undefined;
+    });
+  }
   const { db, store, queue } = openState(stateDir);
   try {
     const report = await collectStatus(store, queue, config);

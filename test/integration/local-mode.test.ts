@@ -572,10 +572,23 @@ describe('configuration errors', () => {
         `ferry: cannot read the configuration ${join(s.dir, 'missing.yaml')}: no such file (pass --config <file>)\n`,
       );
 
-      const good = await ferry(['validate', '--config', s.configFile]);
+      const good = await ferry(['validate', '--config', s.configFile, '--secrets', s.secretsFile], s.env);
       assert.equal(good.code, 0, good.stderr);
       assert.match(good.stdout, /^OK: /);
       assert.match(good.stdout, /2 repositories, 1 cluster, 1 app, 1 environment \(1 deployable part\)/);
+      assert.deepEqual(
+        good.stdout.split('\n').filter((line) => line.startsWith('warning:')),
+        [
+          `warning: secret "local/unset" is not set: set FERRY_SECRET_LOCAL_UNSET or add "local/unset" to ${s.secretsFile}`,
+        ],
+      );
+      assert.ok(!good.stdout.includes(WEBHOOK_SECRET) && !good.stdout.includes(testbed().gitToken));
+      const withoutSecrets = await ferry(['validate', '--config', s.configFile]);
+      assert.equal(withoutSecrets.code, 0);
+      assert.match(
+        withoutSecrets.stdout,
+        /warning: secret "local\/webhook" is not set: set FERRY_SECRET_LOCAL_WEBHOOK/,
+      );
 
       const usage = await ferry(['serve', '--port', 'eighty']);
       assert.equal(usage.code, 2);
