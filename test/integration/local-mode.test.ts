@@ -53,6 +53,7 @@ async function site(environment: Record<string, unknown> = {}): Promise<Site> {
     GitWorkspace.create(`tests/${app}`),
     writeTestbedKubeconfig(),
   ]);
+  cleanup.push(workspace.dir, kubeconfig);
   const configFile = join(dir, 'ferry.config.yaml');
   await writeFile(
     configFile,
