@@ -150,13 +150,18 @@ export interface EnvironmentStore {
    * in one transaction that holds only while `record.id` still owns the lock.
    */
   recordDeployment(
-    record: DeploymentRecord,
+    record: DeploymentRecord & { readonly result: 'succeeded' | 'failed' },
     applied?: {
       readonly commit: AppliedCommit;
       readonly inventory: readonly InventoryEntry[];
       readonly desired: readonly KubeObject[];
     },
   ): Promise<void>;
+  /**
+   * Records a deployment in the history only, leaving the environment's state alone: a superseded job, or one
+   * for an environment no longer configured. Needs no lock.
+   */
+  appendHistory(record: DeploymentRecord): Promise<void>;
   /** Newest first. */
   listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]>;
 }

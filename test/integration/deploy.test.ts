@@ -271,6 +271,19 @@ describe('deploy: health and failures', () => {
     assert.match(record.message, /render failed: deploy\/broken\.yaml:\d+:\d+: /);
   });
 
+  test('a job for an environment no longer configured is recorded as failed, not retried', async () => {
+    const fixture = await deployFixture();
+    const job = { ...fixture.job('0123456789abcdef0123456789abcdef01234567'), environment: 'removed' };
+    const record = await deploy(job, fixture.deps);
+    assert.equal(record.result, 'failed');
+    assert.match(record.message, /no environment removed of app .* in the configuration/);
+    const [history] = await fixture.store.listDeployments(
+      { app: fixture.app, environment: 'removed', part: 'app' },
+      1,
+    );
+    assert.equal(history?.id, record.id);
+  });
+
   test('a commit that does not exist is a failed deployment with the reason', async () => {
     const fixture = await deployFixture();
     await fixture.workspace.commit({ 'deploy/cm.yaml': yaml(configMap('a', { b: 'c' })) });

@@ -36,7 +36,11 @@ afterEach(async () => {
 });
 
 let sequence = 0;
-function record(id: string, result: DeploymentRecord['result'], overrides: Partial<DeploymentRecord> = {}) {
+function record<R extends DeploymentRecord['result']>(
+  id: string,
+  result: R,
+  overrides: Partial<Omit<DeploymentRecord, 'result'>> = {},
+): DeploymentRecord & { result: R } {
   sequence += 1;
   const startedAt = new Date(Date.parse('2026-11-02T10:00:00Z') + sequence * 1000).toISOString();
   return {
@@ -51,7 +55,7 @@ function record(id: string, result: DeploymentRecord['result'], overrides: Parti
     message: `${result} ${id}`,
     objects: [],
     ...overrides,
-  } satisfies DeploymentRecord;
+  };
 }
 
 const inventory = (name: string): InventoryEntry[] => [
@@ -171,11 +175,11 @@ describe('recordDeployment', () => {
     await assert.rejects(store.recordDeployment(record('deploy-x', 'failed')), /lost the lock/);
   });
 
-  test('a superseded deployment is only recorded in the history', async () => {
+  test('a superseded deployment is only appended to the history, without the lock', async () => {
     await store.lock(key, 'deploy-a', 60);
     await store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a'));
     const before = await store.get(key);
-    await store.recordDeployment(record('deploy-s', 'superseded'));
+    await store.appendHistory(record('deploy-s', 'superseded'));
     assert.deepEqual(await store.get(key), before);
     assert.deepEqual(
       (await store.listDeployments(key, 10)).map((d) => d.result),

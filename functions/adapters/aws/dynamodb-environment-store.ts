@@ -103,8 +103,12 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     }
   }
 
+  async appendHistory(record: DeploymentRecord): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: historyItem(record) }));
+  }
+
   async recordDeployment(
-    record: DeploymentRecord,
+    record: DeploymentRecord & { readonly result: 'succeeded' | 'failed' },
     applied?: {
       readonly commit: AppliedCommit;
       readonly inventory: readonly InventoryEntry[];
@@ -117,35 +121,27 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
       message: record.message,
       at: record.finishedAt,
     };
-    const stateUpdate =
-      record.result === 'superseded'
-        ? undefined
-        : {
-            Update: {
-              TableName: this.#table,
-              Key: { pk, sk: 'STATE' },
-              UpdateExpression:
-                applied === undefined ? 'SET sync = :sync' : 'SET sync = :sync, lastApplied = :applied',
-              ConditionExpression: '#lock.#owner = :owner',
-              ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
-              ExpressionAttributeValues: {
-                ':sync': sync,
-                ':owner': record.id,
-                ...(applied === undefined ? {} : { ':applied': applied.commit }),
-              },
-            },
-          };
+    const stateUpdate = {
+      Update: {
+        TableName: this.#table,
+        Key: { pk, sk: 'STATE' },
+        UpdateExpression:
+          applied === undefined ? 'SET sync = :sync' : 'SET sync = :sync, lastApplied = :applied',
+        ConditionExpression: '#lock.#owner = :owner',
+        ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':sync': sync,
+          ':owner': record.id,
+          ...(applied === undefined ? {} : { ':applied': applied.commit }),
+        },
+      },
+    };
     try {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { pk, sk: `DEPLOY#${record.startedAt}#${record.id}`, ...record },
-              },
-            },
-            ...(stateUpdate === undefined ? [] : [stateUpdate]),
+            { Put: { TableName: this.#table, Item: historyItem(record) } },
+            stateUpdate,
             ...(applied === undefined
               ? []
               : [
@@ -238,6 +234,10 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     );
     return Items.map(({ pk: _, sk: __, ...record }) => record as DeploymentRecord);
   }
+}
+
+function historyItem(record: DeploymentRecord) {
+  return { pk: partition(record.key), sk: `DEPLOY#${record.startedAt}#${record.id}`, ...record };
 }
 
 /** Largest compressed desired state kept; a larger revision is rendered again when a check needs it. */

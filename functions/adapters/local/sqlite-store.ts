@@ -47,8 +47,8 @@ const describeKey = ({ app, environment, part }: EnvironmentKey) => `${app}/${en
  * The environment store, the checks' store and the webhook delivery log of the local mode, in SQLite. It keeps
  * the DynamoDB adapters' semantics: a lock has an owner and an expiry (and, locally, a process: the lock of a
  * process that died is free); a deployment updates the sync status, last applied commit, inventory and desired
- * objects only while it holds the lock, and otherwise fails whole; a superseded deployment is only recorded
- * in the history; delivery records expire; a check updates the latest check and, when given, the sync status.
+ * objects only while it holds the lock, and otherwise fails whole; `appendHistory` records without the lock
+ * and leaves the state alone; delivery records expire; a check updates the latest check and, when given, the sync status.
  */
 export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
   readonly #db: DatabaseSync;
@@ -107,8 +107,21 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
       .run(...keyValues(key), owner);
   }
 
+  async appendHistory(record: DeploymentRecord): Promise<void> {
+    this.#insertHistory(record);
+  }
+
+  #insertHistory(record: DeploymentRecord): void {
+    this.#db
+      .prepare(
+        `INSERT OR REPLACE INTO deployments (id, app, environment, part, started_at, record)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(record.id, ...keyValues(record.key), record.startedAt, JSON.stringify(record));
+  }
+
   async recordDeployment(
-    record: DeploymentRecord,
+    record: DeploymentRecord & { readonly result: 'succeeded' | 'failed' },
     applied?: {
       readonly commit: AppliedCommit;
       readonly inventory: readonly InventoryEntry[];
@@ -122,29 +135,22 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
       at: record.finishedAt,
     };
     transaction(this.#db, () => {
-      this.#db
+      this.#insertHistory(record);
+      const { changes } = this.#db
         .prepare(
-          `INSERT OR REPLACE INTO deployments (id, app, environment, part, started_at, record)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(record.id, ...keyValues(key), record.startedAt, JSON.stringify(record));
-      if (record.result !== 'superseded') {
-        const { changes } = this.#db
-          .prepare(
-            `UPDATE environments SET sync = ?, last_applied = COALESCE(?, last_applied)
+          `UPDATE environments SET sync = ?, last_applied = COALESCE(?, last_applied)
              WHERE ${KEY} AND lock_owner = ?`,
-          )
-          .run(
-            JSON.stringify(sync),
-            applied === undefined ? null : JSON.stringify(applied.commit),
-            ...keyValues(key),
-            record.id,
-          );
-        if (changes === 0) {
-          throw new Error(
-            `deployment ${record.id} lost the lock of ${describeKey(key)} before it was recorded`,
-          );
-        }
+        )
+        .run(
+          JSON.stringify(sync),
+          applied === undefined ? null : JSON.stringify(applied.commit),
+          ...keyValues(key),
+          record.id,
+        );
+      if (changes === 0) {
+        throw new Error(
+          `deployment ${record.id} lost the lock of ${describeKey(key)} before it was recorded`,
+        );
       }
       if (applied !== undefined) {
         this.#db

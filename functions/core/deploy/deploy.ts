@@ -59,8 +59,8 @@ export async function deploy(
   const key: EnvironmentKey = { app: job.app, environment: job.environment, part: job.part };
   const id = `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
   const startedAt = new Date().toISOString();
-  const finish = (
-    result: DeploymentRecord['result'],
+  const finish = <R extends DeploymentRecord['result']>(
+    result: R,
     message: string,
     results: readonly ObjectResult[] = [],
   ) => ({
@@ -86,7 +86,7 @@ export async function deploy(
       'superseded',
       `superseded by a newer job for ${job.app}/${job.environment} in the queue`,
     );
-    await deps.store.recordDeployment(record);
+    await deps.store.appendHistory(record);
     return record;
   }
   if (found === undefined) {
@@ -94,7 +94,7 @@ export async function deploy(
       'failed',
       `no environment ${job.environment} of app ${job.app} in the configuration`,
     );
-    await deps.store.recordDeployment(record);
+    await deps.store.appendHistory(record);
     return record;
   }
   const { app, environment } = found;
@@ -117,7 +117,7 @@ export async function deploy(
           'superseded',
           `commit ${short(job.commit)} is older than the last applied ${short(last.commit)}; not applied (a rollback would be)`,
         );
-        await deps.store.recordDeployment(record);
+        await deps.store.appendHistory(record);
         return record;
       }
       const { request, objects } = await (async () => {
