@@ -114,6 +114,12 @@ describe('webhook failures', () => {
     );
   });
 
+  test('a malformed body is answered 400 even while a secret of the host cannot be read', async () => {
+    const malformed = await deliver(githubDelivery('{"ref": ', { secret: randomUUID() }));
+    assert.equal(malformed.status, 400);
+    assert.match(String(malformed.body.error), /^malformed body/);
+  });
+
   test('a missing secret answers 500 (the host retries past a misconfiguration), then verifies', async () => {
     const delivery = githubDelivery(push('late'), { secret: SECRET });
     const failed = await deliver(delivery);

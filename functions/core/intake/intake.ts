@@ -135,12 +135,11 @@ export function createIntake(dependencies: IntakeDependencies): Intake {
       // Nothing names a repository, so the signature is checked against every secret of the host's
       // repositories: a sender without a secret gets 401 and learns nothing of the body's parsing.
       const candidates = config.repositories.filter((r) => r.provider === provider.name);
+      // A secret that cannot be read leaves the delivery unjudged: it is malformed either way, and a 500 would
+      // only make the host send the same bytes again.
       const verdict =
         candidates.length === 0 ? undefined : await verify(provider, request, decoded, candidates);
-      if (verdict === 'secret-unavailable') {
-        return answer(500, { error: 'the webhook secret could not be read' }, 'webhook secret unavailable');
-      }
-      if (verdict !== undefined && !verdict.ok) {
+      if (verdict !== undefined && verdict !== 'secret-unavailable' && !verdict.ok) {
         return answer(401, { error: verdict.reason }, 'delivery refused');
       }
       return answer(400, { error: `malformed body: ${error.message}` }, 'malformed body');
