@@ -139,6 +139,25 @@ export interface DeploymentRecord {
   readonly objects: readonly DeploymentObject[];
 }
 
+/** A deployment that ran under the environment's lock: it applied a revision, or failed. */
+export type FinishedDeployment = DeploymentRecord & { readonly result: 'succeeded' | 'failed' };
+
+/** What a deployment that applied a revision leaves for the next deployment and for drift checks. */
+export interface AppliedRevisionState {
+  readonly commit: AppliedCommit;
+  readonly inventory: readonly InventoryEntry[];
+  readonly desired: readonly KubeObject[];
+}
+
+/** The sync status a finished deployment leaves the environment in. */
+export function syncAfter(record: FinishedDeployment): EnvironmentState['sync'] {
+  return {
+    status: record.result === 'failed' ? 'Failed' : 'Synced',
+    message: record.message,
+    at: record.finishedAt,
+  };
+}
+
 /** Environment state, deployment history and the lock that keeps one worker per environment. */
 export interface EnvironmentStore {
   get(key: EnvironmentKey): Promise<EnvironmentState | undefined>;
@@ -149,14 +168,7 @@ export interface EnvironmentStore {
    * Records a finished deployment and, when it applied a revision, the new last applied commit and inventory,
    * in one transaction that holds only while `record.id` still owns the lock.
    */
-  recordDeployment(
-    record: DeploymentRecord & { readonly result: 'succeeded' | 'failed' },
-    applied?: {
-      readonly commit: AppliedCommit;
-      readonly inventory: readonly InventoryEntry[];
-      readonly desired: readonly KubeObject[];
-    },
-  ): Promise<void>;
+  recordDeployment(record: FinishedDeployment, applied?: AppliedRevisionState): Promise<void>;
   /**
    * Records a deployment in the history only, leaving the environment's state alone: a superseded job, or one
    * for an environment no longer configured. Needs no lock.

@@ -14,14 +14,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { InventoryEntry } from '../../core/apply/inventory.ts';
 import type { KubeObject } from '../../core/objects.ts';
-import type {
-  AppliedCommit,
-  CheckRecord,
-  CheckStore,
-  DeploymentRecord,
-  EnvironmentKey,
-  EnvironmentState,
-  EnvironmentStore,
+import {
+  type AppliedCommit,
+  type AppliedRevisionState,
+  type CheckRecord,
+  type CheckStore,
+  type DeploymentRecord,
+  type EnvironmentKey,
+  type EnvironmentState,
+  type EnvironmentStore,
+  type FinishedDeployment,
+  syncAfter,
 } from '../../core/ports.ts';
 
 /**
@@ -107,20 +110,9 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     await this.#db.send(new PutCommand({ TableName: this.#table, Item: historyItem(record) }));
   }
 
-  async recordDeployment(
-    record: DeploymentRecord & { readonly result: 'succeeded' | 'failed' },
-    applied?: {
-      readonly commit: AppliedCommit;
-      readonly inventory: readonly InventoryEntry[];
-      readonly desired: readonly KubeObject[];
-    },
-  ): Promise<void> {
+  async recordDeployment(record: FinishedDeployment, applied?: AppliedRevisionState): Promise<void> {
     const pk = partition(record.key);
-    const sync = {
-      status: record.result === 'failed' ? 'Failed' : 'Synced',
-      message: record.message,
-      at: record.finishedAt,
-    };
+    const sync = syncAfter(record);
     const stateUpdate = {
       Update: {
         TableName: this.#table,

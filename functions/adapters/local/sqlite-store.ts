@@ -2,15 +2,18 @@ import type { DatabaseSync } from 'node:sqlite';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { InventoryEntry } from '../../core/apply/inventory.ts';
 import type { KubeObject } from '../../core/objects.ts';
-import type {
-  AppliedCommit,
-  CheckRecord,
-  CheckStore,
-  DeliveryLog,
-  DeploymentRecord,
-  EnvironmentKey,
-  EnvironmentState,
-  EnvironmentStore,
+import {
+  type AppliedCommit,
+  type AppliedRevisionState,
+  type CheckRecord,
+  type CheckStore,
+  type DeliveryLog,
+  type DeploymentRecord,
+  type EnvironmentKey,
+  type EnvironmentState,
+  type EnvironmentStore,
+  type FinishedDeployment,
+  syncAfter,
 } from '../../core/ports.ts';
 import { type Clock, processAlive, systemClock, transaction } from './database.ts';
 
@@ -120,20 +123,9 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
       .run(record.id, ...keyValues(record.key), record.startedAt, JSON.stringify(record));
   }
 
-  async recordDeployment(
-    record: DeploymentRecord & { readonly result: 'succeeded' | 'failed' },
-    applied?: {
-      readonly commit: AppliedCommit;
-      readonly inventory: readonly InventoryEntry[];
-      readonly desired: readonly KubeObject[];
-    },
-  ): Promise<void> {
+  async recordDeployment(record: FinishedDeployment, applied?: AppliedRevisionState): Promise<void> {
     const key = record.key;
-    const sync: EnvironmentState['sync'] = {
-      status: record.result === 'failed' ? 'Failed' : 'Synced',
-      message: record.message,
-      at: record.finishedAt,
-    };
+    const sync = syncAfter(record);
     transaction(this.#db, () => {
       this.#insertHistory(record);
       const { changes } = this.#db

@@ -2,21 +2,18 @@
 // status, last check and last deployments, and the deploy queue with its dead letters.
 import type { Config } from '../../core/config.ts';
 import { type DeployJob, type JobTrigger, jobGroup } from '../../core/jobs.ts';
-import type { AppliedCommit, CheckRecord, EnvironmentKey, EnvironmentState } from '../../core/ports.ts';
+import type {
+  AppliedCommit,
+  CheckRecord,
+  DeploymentRecord,
+  EnvironmentKey,
+  EnvironmentState,
+} from '../../core/ports.ts';
 import type { SqliteJobQueue } from './sqlite-job-queue.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 
-export interface DeploymentSummary {
-  readonly id: string;
-  readonly commit: string;
-  readonly ref: string;
-  readonly trigger: JobTrigger;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly result: 'succeeded' | 'failed' | 'superseded';
-  readonly message: string;
-  readonly objects: number;
-}
+/** A deployment of the history, its objects counted rather than listed. */
+export type DeploymentSummary = Omit<DeploymentRecord, 'key' | 'objects'> & { readonly objects: number };
 
 export interface EnvironmentStatus {
   readonly app: string;
