@@ -106,7 +106,6 @@ export class DeployPipeline extends Construct {
       layers: [this.kubectlLayer],
       environment: {
         FERRY_TABLE_NAME: props.state.table.tableName,
-        FERRY_QUEUE_URL: this.queue.queueUrl,
         ...KUBECTL_ENVIRONMENT,
       },
     });
