@@ -18,7 +18,10 @@ const globs = z.array(z.string().min(1)).default([]);
 const repository = z.strictObject({
   name,
   /** Clone URL over HTTPS, e.g. `https://github.com/acme/shop.git`. */
-  url: z.url({ protocol: /^https?$/ }),
+  url: z.url({ protocol: /^https?$/ }).refine((url) => {
+    const { username, password } = new URL(url);
+    return username === '' && password === '';
+  }, 'must not carry credentials: put the token in a secret named by tokenSecret'),
   provider: z.enum(['github', 'gitlab', 'gitea']),
   /**
    * Name of the Secrets Manager secret holding the webhook secret. Its value is the secret itself, or a JSON

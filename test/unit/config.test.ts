@@ -85,5 +85,12 @@ describe('configuration', () => {
       /clusters\[0\]\.name: must be lower-case/,
     );
     assert.match(errorOf({ ...valid, surprise: true }), /\(root\): Unrecognized key/i);
+    const leaky = {
+      ...valid,
+      repositories: [{ ...valid.repositories[0], url: 'https://x:ghp_secret@github.com/acme/shop.git' }],
+    };
+    const message = errorOf(leaky);
+    assert.match(message, /repositories\[0\]\.url: must not carry credentials/);
+    assert.doesNotMatch(message, /ghp_secret/, 'the error does not repeat the token');
   });
 });
