@@ -6,7 +6,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { eksToken } from '../../functions/adapters/aws/eks-token.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
-import { deploy } from '../../functions/core/deploy/deploy.ts';
+import { deploy, EnvironmentBusy } from '../../functions/core/deploy/deploy.ts';
 import type { DeployJob } from '../../functions/core/jobs.ts';
 import { handler } from '../../functions/worker/handler.ts';
 import { deployFixture } from '../support/deploy.ts';
@@ -78,6 +78,32 @@ describe('worker handler', () => {
         [first, 'superseded'],
         [second, 'succeeded'],
       ].sort(),
+    );
+  });
+});
+
+describe('one worker per environment', () => {
+  test('a second worker on the same environment is refused by the lock and retried, not recorded', async () => {
+    const fixture = await deployFixture();
+    await createNamespaces(api, [fixture.namespace]);
+    const commit = await fixture.workspace.commit({ 'deploy/cm.yaml': yaml(configMap('c', { v: '1' })) });
+    await fixture.workspace.push();
+    const results = await Promise.allSettled([
+      deploy(fixture.job(commit), fixture.deps),
+      deploy(fixture.job(commit), fixture.deps),
+    ]);
+    const busy = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
+    assert.equal(busy.length, 1);
+    assert.ok(busy[0] instanceof EnvironmentBusy, String(busy[0]));
+    const history = await fixture.store.listDeployments(
+      { app: fixture.app, environment: 'staging', part: 'app' },
+      10,
+    );
+    assert.deepEqual(
+      history.map((d) => d.result),
+      ['succeeded'],
     );
   });
 });
