@@ -16,7 +16,7 @@ import { GitWorkspace } from '../support/git.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
 import { NEVER_READY } from '../support/rollout.ts';
 import { testbed, testbedKubeConfig, uniqueName, writeTestbedKubeconfig } from '../support/testbed.ts';
-import { githubDelivery, type Payload } from '../support/webhooks.ts';
+import { githubDelivery, githubPush } from '../support/webhooks.ts';
 
 const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
 const WEBHOOK_SECRET = uniqueName('hook-secret');
@@ -117,21 +117,6 @@ async function push(s: Site, files: Record<string, string | null>): Promise<stri
   const commit = await s.workspace.commit(files);
   await s.workspace.push();
   return commit;
-}
-
-/** A GitHub push delivery of `commit` to main, as GitHub would send it for the site's repository. */
-function pushPayload(s: Site, commit: string, before: string, paths: string[]): Payload {
-  return {
-    ref: 'refs/heads/main',
-    before,
-    after: commit,
-    created: false,
-    deleted: false,
-    forced: false,
-    repository: { clone_url: s.workspace.url, html_url: s.workspace.url.replace(/\.git$/, '') },
-    head_commit: { id: commit },
-    commits: [{ id: commit, added: paths, modified: [], removed: [] }],
-  };
 }
 
 /** A running `ferry serve`, its log lines parsed. */
@@ -292,7 +277,12 @@ describe('ferry serve: push mode', () => {
       assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
       assert.equal((await fetch(`${server.url}/webhook`)).status, 405);
 
-      const payload = pushPayload(s, first, '0'.repeat(40), ['deploy/ns.yaml', 'deploy/cm.yaml']);
+      const payload = githubPush({
+        url: s.workspace.url,
+        commit: first,
+        before: '0'.repeat(40),
+        paths: ['deploy/ns.yaml', 'deploy/cm.yaml'],
+      });
       const forged = await server.webhook(githubDelivery(payload, { secret: 'not-the-secret' }));
       assert.equal(forged.status, 401);
       const wrongType = await server.webhook({
@@ -352,7 +342,10 @@ describe('ferry serve: push mode', () => {
 
       const second = await push(s, { 'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })) });
       const next = await server.webhook(
-        githubDelivery(pushPayload(s, second, first, ['deploy/cm.yaml']), { secret: WEBHOOK_SECRET }),
+        githubDelivery(
+          githubPush({ url: s.workspace.url, commit: second, before: first, paths: ['deploy/cm.yaml'] }),
+          { secret: WEBHOOK_SECRET },
+        ),
       );
       assert.equal(next.status, 202);
       await eventually('the second commit is applied', async () =>
@@ -460,9 +453,12 @@ describe('ferry serve: restarts', () => {
         'deploy/web.yaml': yaml(deployment('web', 'nginx:1.27', { [NEVER_READY]: 'true' })),
       });
       const server = await Server.start(s, ['--no-reconcile']);
-      const slowDelivery = githubDelivery(pushPayload(s, slow, '0'.repeat(40), ['deploy/cm.yaml']), {
-        secret: WEBHOOK_SECRET,
-      });
+      const slowDelivery = githubDelivery(
+        githubPush({ url: s.workspace.url, commit: slow, before: '0'.repeat(40), paths: ['deploy/cm.yaml'] }),
+        {
+          secret: WEBHOOK_SECRET,
+        },
+      );
       assert.equal((await server.webhook(slowDelivery)).status, 202);
       await server.waitForLog((l) => l.message === 'deployment started' && l.commit === slow);
 
@@ -470,9 +466,12 @@ describe('ferry serve: restarts', () => {
         'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })),
         'deploy/web.yaml': null,
       });
-      const queuedDelivery = githubDelivery(pushPayload(s, queued, slow, ['deploy/cm.yaml']), {
-        secret: WEBHOOK_SECRET,
-      });
+      const queuedDelivery = githubDelivery(
+        githubPush({ url: s.workspace.url, commit: queued, before: slow, paths: ['deploy/cm.yaml'] }),
+        {
+          secret: WEBHOOK_SECRET,
+        },
+      );
       assert.equal((await server.webhook(queuedDelivery)).status, 202);
       const stopped = await server.stop('SIGINT');
       assert.equal(stopped.code, 0, server.stderr);

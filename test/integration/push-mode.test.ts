@@ -13,7 +13,7 @@ import { createDeployQueue } from '../support/aws.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
 import { createNamespaces, testbedKubeConfig, uniqueName } from '../support/testbed.ts';
-import { apiEvent, githubDelivery, lambdaContext } from '../support/webhooks.ts';
+import { apiEvent, githubDelivery, githubPush, lambdaContext } from '../support/webhooks.ts';
 
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
@@ -42,21 +42,7 @@ test('a signed GitHub push is verified, enqueued, deployed by the worker and rec
     'deploy/cm.yaml': yaml(configMap('greeting', { text: 'hello' })),
   });
   await fixture.workspace.push();
-  const payload = {
-    ref: 'refs/heads/main',
-    before,
-    after: commit,
-    created: false,
-    deleted: false,
-    forced: false,
-    repository: {
-      full_name: `tests/${fixture.app}`,
-      clone_url: fixture.workspace.url,
-      html_url: fixture.workspace.url,
-    },
-    head_commit: { id: commit, added: ['deploy/cm.yaml'], modified: [], removed: [] },
-    commits: [{ id: commit, added: ['deploy/cm.yaml'], modified: [], removed: [] }],
-  };
+  const payload = githubPush({ url: fixture.workspace.url, commit, before, paths: ['deploy/cm.yaml'] });
   const answer = await webhook(apiEvent(githubDelivery(payload, { secret })), lambdaContext());
   assert.equal(answer.statusCode, 202, String(answer.body));
 

@@ -15,7 +15,14 @@ import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import type { DeployJob } from '../../functions/core/jobs.ts';
 import { createDeployQueue, createStateTable, receiveAll } from '../support/aws.ts';
 import { uniqueName } from '../support/testbed.ts';
-import { apiEvent, type Delivery, githubDelivery, lambdaContext, type Payload } from '../support/webhooks.ts';
+import {
+  apiEvent,
+  type Delivery,
+  githubDelivery,
+  githubPush,
+  lambdaContext,
+  type Payload,
+} from '../support/webhooks.ts';
 
 const SECRET = randomUUID();
 const secretName = uniqueName('ferry/shop/webhook');
@@ -65,17 +72,8 @@ async function deliver(delivery: Delivery): Promise<{ status: number; body: Reco
   return { status: response.statusCode ?? 0, body: JSON.parse(response.body ?? 'null') };
 }
 
-const push = (repository: string): Payload => ({
-  ref: 'refs/heads/main',
-  before: 'a'.repeat(40),
-  after: 'b'.repeat(40),
-  created: false,
-  deleted: false,
-  forced: false,
-  repository: { clone_url: `https://github.com/acme/${repository}.git` },
-  head_commit: { id: 'b'.repeat(40) },
-  commits: [{ id: 'b'.repeat(40), added: [], modified: ['deploy/app.yaml'], removed: [] }],
-});
+const push = (repository: string): Payload =>
+  githubPush({ url: `https://github.com/acme/${repository}.git` });
 
 const recorded = async (id: string) =>
   (

@@ -247,3 +247,28 @@ export class MapSecretSource implements SecretSource {
     return value;
   }
 }
+
+/**
+ * A GitHub push of one commit to `main`, shaped as GitHub sends it: `commit` after `before`, in the repository
+ * at `url`, changing `paths`.
+ */
+export function githubPush(options: {
+  url: string;
+  commit?: string;
+  before?: string;
+  paths?: string[];
+}): Payload {
+  const commit = options.commit ?? 'b'.repeat(40);
+  const paths = options.paths ?? ['deploy/app.yaml'];
+  return {
+    ref: 'refs/heads/main',
+    before: options.before ?? 'a'.repeat(40),
+    after: commit,
+    created: false,
+    deleted: false,
+    forced: false,
+    repository: { clone_url: options.url, html_url: options.url.replace(/\.git$/, '') },
+    head_commit: { id: commit, added: [], modified: paths, removed: [] },
+    commits: [{ id: commit, added: [], modified: paths, removed: [] }],
+  };
+}

@@ -9,6 +9,7 @@ import type { WebhookRequest } from '../../functions/core/intake/request.ts';
 import {
   type Delivery,
   githubDelivery,
+  githubPush,
   MapSecretSource,
   MemoryDeliveryLog,
   MemoryJobQueue,
@@ -34,17 +35,7 @@ const config = parseConfig({
   settings: { maxWebhookBodyBytes: 4096 },
 } satisfies ConfigInput);
 
-const payload = {
-  ref: 'refs/heads/main',
-  before: 'a'.repeat(40),
-  after: 'b'.repeat(40),
-  created: false,
-  deleted: false,
-  forced: false,
-  repository: { clone_url: 'https://github.com/acme/shop.git' },
-  head_commit: { id: 'b'.repeat(40) },
-  commits: [{ id: 'b'.repeat(40), added: [], modified: ['deploy/app.yaml'], removed: [] }],
-};
+const payload = githubPush({ url: 'https://github.com/acme/shop.git' });
 
 function request(delivery: Delivery): WebhookRequest {
   const headers: Record<string, string> = {};
