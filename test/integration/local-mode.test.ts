@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import type { StatusReport } from '../../functions/adapters/local/status.ts';
+import { stagingApp } from '../support/deploy.ts';
 import { GitWorkspace } from '../support/git.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
 import { NEVER_READY } from '../support/rollout.ts';
@@ -75,23 +76,7 @@ async function site(environment: Record<string, unknown> = {}): Promise<Site> {
         },
       ],
       clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
-      apps: [
-        {
-          name: app,
-          repository: 'site',
-          path: 'deploy',
-          environments: [
-            {
-              name: 'staging',
-              cluster: 'testbed',
-              namespace,
-              trigger: { branches: ['main'] },
-              healthTimeoutSeconds: 10,
-              ...environment,
-            },
-          ],
-        },
-      ],
+      apps: [stagingApp({ app, repository: 'site', namespace, environment })],
       settings: { reconcileJitterSeconds: 0 },
     }),
   );

@@ -15,6 +15,31 @@ import { testbed, uniqueName, writeTestbedKubeconfig } from './testbed.ts';
 
 type EnvironmentInput = ConfigInput['apps'][number]['environments'][number];
 
+/** An app of `repository` with one environment, `staging`, on the test bed's cluster (named `testbed`). */
+export function stagingApp(options: {
+  app: string;
+  repository: string;
+  namespace: string;
+  path?: string;
+  environment?: Partial<EnvironmentInput>;
+}): ConfigInput['apps'][number] {
+  return {
+    name: options.app,
+    repository: options.repository,
+    path: options.path ?? 'deploy',
+    environments: [
+      {
+        name: 'staging',
+        cluster: 'testbed',
+        namespace: options.namespace,
+        trigger: { branches: ['main'] },
+        healthTimeoutSeconds: 10,
+        ...options.environment,
+      },
+    ],
+  };
+}
+
 /** The Git token in moto's Secrets Manager, under a fresh name. */
 export async function createTokenSecret(): Promise<string> {
   const name = uniqueName('ferry/git-token');
@@ -58,23 +83,7 @@ export async function deployFixture(
       { name: 'repo', url: workspace.url, provider: 'github', webhookSecret: 'unused', tokenSecret },
     ],
     clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
-    apps: [
-      {
-        name: app,
-        repository: 'repo',
-        path,
-        environments: [
-          {
-            name: 'staging',
-            cluster: 'testbed',
-            namespace,
-            trigger: { branches: ['main'] },
-            healthTimeoutSeconds: 10,
-            ...environment,
-          },
-        ],
-      },
-    ],
+    apps: [stagingApp({ app, repository: 'repo', namespace, path, environment })],
   });
   const store = new DynamoDbEnvironmentStore(table);
   return {
