@@ -1,6 +1,7 @@
 // Pull mode end to end: new commits found without a webhook, drift detected, healed or reported.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SqsJobQueue } from '../../functions/adapters/aws/sqs-job-queue.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
@@ -174,6 +175,28 @@ describe('pull mode: drift', () => {
     } finally {
       await rollouts.stop();
     }
+  });
+
+  test('a revision too large to keep with its deployment is fetched and rendered again to compare', async () => {
+    const fixture = await reconcileFixture();
+    await firstDeploy(fixture, { 'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })) });
+    // As for a revision whose compressed objects exceed an item: no DESIRED item in the table.
+    await new DynamoDBClient({}).send(
+      new DeleteItemCommand({
+        TableName: fixture.table,
+        Key: { pk: { S: `ENV#${fixture.app}#staging#app` }, sk: { S: 'DESIRED' } },
+      }),
+    );
+    assert.equal(await fixture.store.getDesired(keyOf(fixture)), undefined);
+    await api.request({
+      method: 'PATCH',
+      path: cmPath(fixture.namespace, 'settings'),
+      body: { data: { v: 'by hand' } },
+      contentType: 'application/merge-patch+json',
+    });
+    const result = await fixture.check();
+    assert.equal(result.action, 'out-of-sync', result.message);
+    assert.deepEqual(result.drifted[0]?.changes, [{ path: '/data/v', live: 'by hand', desired: '1' }]);
   });
 
   test('a ConfigMap deleted by hand is recreated', async () => {
