@@ -4,12 +4,11 @@
 // as a form.
 import {
   arrayAt,
-  firstRepositoryKey,
+  cloneUrlRepositoryKey,
   type JsonObject,
   objectAt,
   optionalObjectId,
   pushEvent,
-  stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './providers.ts';
 import { AUTHENTIC, refused, verifyHubSignature } from './verification.ts';
@@ -21,10 +20,7 @@ export const gitea: ProviderSpec = {
   deliveryId: (headers) =>
     headers['x-forgejo-delivery'] ?? headers['x-gitea-delivery'] ?? headers['x-github-delivery'],
   kind: (event) => (event === 'push' ? 'push' : 'other'),
-  repository(payload) {
-    const repository = objectAt(payload, 'repository');
-    return firstRepositoryKey([stringAt(repository, 'clone_url'), stringAt(repository, 'html_url')]);
-  },
+  repository: cloneUrlRepositoryKey,
   async verify({ headers, decoded, secrets }) {
     const hex = headers['x-forgejo-signature'] ?? headers['x-gitea-signature'];
     const signature = hex !== undefined ? `sha256=${hex}` : headers['x-hub-signature-256'];

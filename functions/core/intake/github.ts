@@ -2,12 +2,11 @@
 // raw body, which is JSON or a form with a `payload` field.
 import {
   arrayAt,
-  firstRepositoryKey,
+  cloneUrlRepositoryKey,
   type JsonObject,
   objectAt,
   optionalObjectId,
   pushEvent,
-  stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './providers.ts';
 import { AUTHENTIC, refused, verifyHubSignature } from './verification.ts';
@@ -21,10 +20,7 @@ export const github: ProviderSpec = {
   event: (headers) => headers['x-github-event'],
   deliveryId: (headers) => headers['x-github-delivery'],
   kind: (event) => (event === 'push' ? 'push' : event === 'ping' ? 'ping' : 'other'),
-  repository(payload) {
-    const repository = objectAt(payload, 'repository');
-    return firstRepositoryKey([stringAt(repository, 'clone_url'), stringAt(repository, 'html_url')]);
-  },
+  repository: cloneUrlRepositoryKey,
   async verify({ headers, decoded, secrets }) {
     const signature = headers['x-hub-signature-256'];
     if (signature === undefined) {

@@ -104,6 +104,12 @@ export function firstRepositoryKey(candidates: readonly (string | undefined)[]):
   return undefined;
 }
 
+/** The repository of a GitHub or Gitea payload: `repository.clone_url`, else its `html_url`. */
+export function cloneUrlRepositoryKey(payload: JsonObject): string | undefined {
+  const repository = objectAt(payload, 'repository');
+  return firstRepositoryKey([stringAt(repository, 'clone_url'), stringAt(repository, 'html_url')]);
+}
+
 /** A required object id field of a push payload. */
 export function objectIdAt(payload: JsonObject, key: string): string {
   const id = payload[key];
