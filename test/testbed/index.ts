@@ -14,6 +14,8 @@ export interface TestbedEndpoints {
   readonly kubernetes: KubernetesEndpoint;
   readonly aws: AwsEndpoint;
   readonly git: GitEndpoint;
+  /** The servers' data; removed when the test bed stops. Tests may keep their own servers' data under it. */
+  readonly workDir: string;
 }
 
 export interface Testbed extends TestbedEndpoints {
@@ -41,7 +43,7 @@ export async function startTestbed(log: (line: string) => void): Promise<Testbed
       startAws(motoServer, workDir).then(track),
       startGit(workDir).then(track),
     ]);
-    return { kubernetes, aws, git, stop };
+    return { kubernetes, aws, git, workDir, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -49,11 +51,20 @@ export async function startTestbed(log: (line: string) => void): Promise<Testbed
 }
 
 /** The environment through which test processes (and the AWS SDK) find the test bed. */
-export function testbedEnvironment({ kubernetes, aws, git }: TestbedEndpoints): Record<string, string> {
+export function testbedEnvironment({
+  kubernetes,
+  aws,
+  git,
+  workDir,
+}: TestbedEndpoints): Record<string, string> {
   return {
     TESTBED_KUBE_SERVER: kubernetes.server,
     TESTBED_KUBE_CA_FILE: kubernetes.caFile,
     TESTBED_KUBE_TOKEN: kubernetes.token,
+    // For tests that start a kube-apiserver of their own on the same etcd (test/support/private-apiserver.ts).
+    TESTBED_KUBE_APISERVER_BIN: kubernetes.apiserverBinary,
+    TESTBED_ETCD_URL: kubernetes.etcdUrl,
+    TESTBED_WORK_DIR: workDir,
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'testbed',

@@ -57,6 +57,9 @@ export interface KubernetesEndpoint {
   /** A bearer token of a user in system:masters. */
   readonly token: string;
   readonly version: string;
+  /** What a test needs to start another kube-apiserver on the same etcd (test/support/private-apiserver.ts). */
+  readonly apiserverBinary: string;
+  readonly etcdUrl: string;
 }
 
 /** Starts etcd and kube-apiserver on free loopback ports, with token authentication for an admin. */
@@ -65,16 +68,17 @@ export async function startKubernetes(
   workDir: string,
 ): Promise<KubernetesEndpoint & Service> {
   const dir = join(workDir, 'kubernetes');
-  await mkdir(join(dir, 'certs'), { recursive: true });
+  await mkdir(dir, { recursive: true });
   const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
 
   const etcd = new ServerProcess(
     'etcd',
     binaries.etcd,
     [
       `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
       `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
       `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
       `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
@@ -83,8 +87,52 @@ export async function startKubernetes(
     ],
     dir,
   );
-  await etcd.waitUntil(async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok, 30_000);
+  await etcd.waitUntil(async () => (await fetch(`${etcdUrl}/health`)).ok, 30_000);
 
+  const setup = await prepareApiserver({ binary: binaries.apiserver, etcdUrl, dir, port: apiPort });
+  const apiserver = await runApiserver(setup).catch(async (error: unknown) => {
+    await etcd.stop();
+    throw error;
+  });
+  return {
+    name: 'kubernetes',
+    server: setup.server,
+    caFile: setup.caFile,
+    token: setup.token,
+    version: binaries.version,
+    apiserverBinary: binaries.apiserver,
+    etcdUrl,
+    async stop() {
+      await apiserver.stop();
+      await etcd.stop();
+    },
+  };
+}
+
+export interface ApiserverOptions {
+  readonly binary: string;
+  readonly etcdUrl: string;
+  /** Holds its cert dir, token file, service-account keys and log; kept across restarts. */
+  readonly dir: string;
+  readonly port: number;
+  /** Flags beyond the common ones, such as an `--etcd-prefix`. */
+  readonly extraArgs?: readonly string[];
+}
+
+/** A kube-apiserver ready to be started, and started again, on the same port, cert dir and token. */
+export interface ApiserverSetup {
+  readonly server: string;
+  readonly caFile: string;
+  readonly token: string;
+  readonly binary: string;
+  readonly dir: string;
+  readonly args: readonly string[];
+}
+
+/** Writes an admin token file and service-account keys into `dir`, and builds the flags that use them. */
+export async function prepareApiserver(options: ApiserverOptions): Promise<ApiserverSetup> {
+  const { binary, etcdUrl, dir, port, extraArgs = [] } = options;
+  await mkdir(join(dir, 'certs'), { recursive: true });
   const token = randomBytes(24).toString('hex');
   const tokenFile = join(dir, 'tokens.csv');
   await writeFile(tokenFile, `${token},admin,admin,system:masters\n`, { mode: 0o600 });
@@ -94,42 +142,38 @@ export async function startKubernetes(
   await writeFile(saPublic, publicKey.export({ type: 'spki', format: 'pem' }));
   await writeFile(saPrivate, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 
-  const server = `https://127.0.0.1:${apiPort}`;
+  const server = `https://127.0.0.1:${port}`;
   // The flags controller-runtime's envtest starts its apiserver with, plus token authentication.
-  const apiserver = new ServerProcess(
-    'kube-apiserver',
-    binaries.apiserver,
-    [
-      '--advertise-address=127.0.0.1',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, 'certs')}`,
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--service-cluster-ip-range=10.0.0.0/16',
-      '--allow-privileged=true',
-      '--authorization-mode=RBAC',
-      '--disable-admission-plugins=ServiceAccount',
-      `--token-auth-file=${tokenFile}`,
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${saPublic}`,
-      `--service-account-signing-key-file=${saPrivate}`,
-    ],
-    dir,
-  );
-  const caFile = join(dir, 'certs', 'apiserver.crt');
-  await apiserver.waitUntil(() => isReady(server, token), 120_000);
+  const args = [
+    '--advertise-address=127.0.0.1',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, 'certs')}`,
+    `--etcd-servers=${etcdUrl}`,
+    '--service-cluster-ip-range=10.0.0.0/16',
+    '--allow-privileged=true',
+    '--authorization-mode=RBAC',
+    '--disable-admission-plugins=ServiceAccount',
+    `--token-auth-file=${tokenFile}`,
+    `--service-account-issuer=${server}`,
+    `--service-account-key-file=${saPublic}`,
+    `--service-account-signing-key-file=${saPrivate}`,
+    ...extraArgs,
+  ];
+  // kube-apiserver writes a self-signed serving certificate, with its CA, here on its first start.
+  return { server, caFile: join(dir, 'certs', 'apiserver.crt'), token, binary, dir, args };
+}
 
-  return {
-    name: 'kubernetes',
-    server,
-    caFile,
-    token,
-    version: binaries.version,
-    async stop() {
-      await apiserver.stop();
-      await etcd.stop();
-    },
-  };
+/** Starts kube-apiserver and waits until /readyz answers. */
+export async function runApiserver(setup: ApiserverSetup): Promise<ServerProcess> {
+  const apiserver = new ServerProcess('kube-apiserver', setup.binary, setup.args, setup.dir);
+  try {
+    await apiserver.waitUntil(() => isReady(setup.server, setup.token), 120_000);
+  } catch (error) {
+    await apiserver.stop();
+    throw error;
+  }
+  return apiserver;
 }
 
 /** /readyz answers 200 once every post-start hook has run (built-in APIs, RBAC bootstrap). */

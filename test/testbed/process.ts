@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export { cacheDir } from '../../functions/adapters/local/layer-tools.ts';
+export { cacheDir } from '../../functions/adapters/tools/layer-tools.ts';
 
 /** A prerequisite the test bed cannot provide by itself; reported as one line, without a stack trace. */
 export class MissingPrerequisite extends Error {
@@ -27,12 +27,16 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** A long-running server process whose output goes to a log file, read back when it fails to start. */
+/**
+ * A long-running server process whose output goes to a log file (appended to, so a restart keeps the first
+ * run's lines), read back when it fails to start. It is killed if the Node process exits while it runs.
+ */
 export class ServerProcess implements Service {
   readonly name: string;
   readonly #child: ChildProcess;
   readonly #logFile: string;
   #exited = false;
+  #paused = false;
 
   constructor(
     name: string,
@@ -43,16 +47,19 @@ export class ServerProcess implements Service {
   ) {
     this.name = name;
     this.#logFile = join(logDir, `${name}.log`);
-    const log = createWriteStream(this.#logFile);
+    const log = createWriteStream(this.#logFile, { flags: 'a' });
     this.#child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child.stdout?.pipe(log);
     this.#child.stderr?.pipe(log);
-    this.#child.on('exit', () => {
+    const killOnExit = () => this.#child.kill('SIGKILL');
+    process.on('exit', killOnExit);
+    const exited = () => {
       this.#exited = true;
-    });
-    this.#child.on('error', () => {
-      this.#exited = true;
-    });
+      this.#paused = false;
+      process.off('exit', killOnExit);
+    };
+    this.#child.on('exit', exited);
+    this.#child.on('error', exited);
   }
 
   /** Polls `probe` until it answers true; fails with the log's tail if the process exits or time runs out. */
@@ -70,13 +77,38 @@ export class ServerProcess implements Service {
     return readFileSync(this.#logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   }
 
+  /** SIGSTOP: the process stops answering, but the kernel keeps its sockets open and accepts connections. */
+  pause(): void {
+    if (this.#exited) return;
+    this.#child.kill('SIGSTOP');
+    this.#paused = true;
+  }
+
+  /** SIGCONT after `pause()`. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#child.kill('SIGCONT');
+    this.#paused = false;
+  }
+
+  /** SIGKILL, without a chance to shut down: open connections are cut, new ones refused. */
+  async kill(): Promise<void> {
+    await this.#end('SIGKILL');
+  }
+
   async stop(): Promise<void> {
+    // A stopped process would leave SIGTERM pending until it is continued.
+    this.resume();
+    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
+    await this.#end('SIGTERM');
+    clearTimeout(killer);
+  }
+
+  async #end(signal: NodeJS.Signals): Promise<void> {
     if (this.#exited) return;
     const exited = once(this.#child, 'exit');
-    this.#child.kill('SIGTERM');
-    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
+    this.#child.kill(signal);
     await exited;
-    clearTimeout(killer);
   }
 }
 
