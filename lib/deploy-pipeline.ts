@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
+import { DEPLOY_MAX_RECEIVE_COUNT, ENV, WORKER_BATCH_SIZE } from '../functions/names.ts';
 import { maxHealthTimeoutSeconds, tokenSecretNames } from './deployment-config.ts';
 import { FerryFunction, type FunctionDefaults, LAMBDA_MAX_TIMEOUT } from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
@@ -16,17 +17,6 @@ import type { State } from './state.ts';
 export const DEPLOY_WORK_SECONDS = 300;
 /** Lambda's event source mapping wants the visibility timeout at least six times the function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
-/**
- * Jobs per worker invocation: one. A job may wait up to its environment's health timeout, and the batch
- * processor runs a batch's jobs one after another, so several would not fit in one Lambda timeout; a timed-out
- * batch would come back whole and could end in the dead-letter queue. Parallelism comes from the message groups
- * (one per environment), not from batches. The price: jobs that a later push supersedes are not skipped within
- * a batch, they deploy in turn, and the last one wins.
- */
-export const WORKER_BATCH_SIZE = 1;
-/** Receives before a job goes to the dead-letter queue; each one holds its environment's message group. */
-export const DEPLOY_MAX_RECEIVE_COUNT = 3;
-
 /**
  * The worker's timeout: the longest configured health wait plus the rest of a deployment, at least 10 minutes
  * and at most Lambda's 15. The schema caps `healthTimeoutSeconds` at 840 s so that a minute is left even then.
@@ -40,17 +30,6 @@ export function workerTimeout(config: Config): Duration {
   );
   return Duration.seconds(seconds);
 }
-
-/**
- * The layer puts kubectl at /opt/kubectl/kubectl and helm at /opt/helm/helm. Lambda's disk is read-only but
- * for /tmp, where helm (and kubectl's cache) must keep their files.
- */
-export const KUBECTL_ENVIRONMENT = {
-  HOME: '/tmp',
-  HELM_CACHE_HOME: '/tmp/helm/cache',
-  HELM_CONFIG_HOME: '/tmp/helm/config',
-  HELM_DATA_HOME: '/tmp/helm/data',
-} as const;
 
 export interface DeployPipelineProps {
   readonly defaults: FunctionDefaults;
@@ -105,8 +84,9 @@ export class DeployPipeline extends Construct {
       ephemeralStorageSize: Size.mebibytes(2048),
       layers: [this.kubectlLayer],
       environment: {
-        FERRY_TABLE_NAME: props.state.table.tableName,
-        ...KUBECTL_ENVIRONMENT,
+        [ENV.tableName]: props.state.table.tableName,
+        // To set a failed job's retry delay (its message's visibility), which the event source allows.
+        [ENV.deployQueueUrl]: this.queue.queueUrl,
       },
     });
     this.worker.function.addEventSource(

@@ -16,6 +16,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
+import { ENV, METRICS } from '../functions/names.ts';
 
 /** The repository root: NodejsFunction's project root, where package-lock.json and functions/ live. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,7 +102,7 @@ export class FerryFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `ferry-${props.service}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Ferry',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         ...props.environment,
       },
       bundling: {
@@ -116,7 +117,7 @@ export class FerryFunction extends Construct {
         define: {
           // A JS string literal whose value is the configuration's JSON: the runtime's
           // loadConfigFromEnvironment() reads `process.env.FERRY_CONFIG_JSON` and parses it again.
-          'process.env.FERRY_CONFIG_JSON': JSON.stringify(JSON.stringify(defaults.config)),
+          [`process.env.${ENV.configJson}`]: JSON.stringify(JSON.stringify(defaults.config)),
         },
       },
     });

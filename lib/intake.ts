@@ -9,6 +9,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../functions/names.ts';
 import { webhookSecretNames } from './deployment-config.ts';
 import { FerryFunction, type FunctionDefaults } from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
@@ -52,8 +53,8 @@ export class Intake extends Construct {
       // GitHub gives up on an answer after 10 s; the API's integration would wait up to 30 s.
       timeout: Duration.seconds(10),
       environment: {
-        FERRY_QUEUE_URL: props.deployQueue.queueUrl,
-        FERRY_TABLE_NAME: props.state.table.tableName,
+        [ENV.deployQueueUrl]: props.deployQueue.queueUrl,
+        [ENV.tableName]: props.state.table.tableName,
       },
     });
     const role = this.webhook.role;

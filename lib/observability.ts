@@ -18,6 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS } from '../functions/names.ts';
 
 const PERIOD = Duration.minutes(5);
 
@@ -25,7 +26,6 @@ const PERIOD = Duration.minutes(5);
  * The worker's custom metrics (Powertools): `Deployments` (count) and `DeployDuration` (milliseconds), both
  * with the dimension `result` = succeeded | failed | superseded.
  */
-export const METRICS_NAMESPACE = 'Ferry';
 
 export interface NamedFunction {
   /** A short name for alarm ids and labels, e.g. `Worker`. */
@@ -58,12 +58,12 @@ export interface ObservabilityProps {
  * names the dimension set exactly: `{Ferry,result,service}`.
  */
 export function workerSearch(
-  metricName: 'Deployments' | 'DeployDuration',
+  metricName: (typeof METRICS)['deployments' | 'deployDuration'],
   stat: string,
   label: string,
 ): IMetric {
   return new SearchExpression({
-    expression: `SEARCH('{${METRICS_NAMESPACE},result,service} MetricName="${metricName}"', '${stat}', ${PERIOD.toSeconds()})`,
+    expression: `SEARCH('{${METRICS.namespace},${METRICS.resultDimension},service} MetricName="${metricName}"', '${stat}', ${PERIOD.toSeconds()})`,
     label,
     period: PERIOD,
   });
@@ -135,7 +135,7 @@ export class Observability extends Construct {
       }),
       new GraphWidget({
         title: 'Deployments by result',
-        left: [workerSearch('Deployments', 'Sum', '')],
+        left: [workerSearch(METRICS.deployments, 'Sum', '')],
         width: 12,
       }),
     );
@@ -143,8 +143,8 @@ export class Observability extends Construct {
       new GraphWidget({
         title: 'Deploy duration',
         left: [
-          workerSearch('DeployDuration', 'Average', 'average'),
-          workerSearch('DeployDuration', 'p90', 'p90'),
+          workerSearch(METRICS.deployDuration, 'Average', 'average'),
+          workerSearch(METRICS.deployDuration, 'p90', 'p90'),
         ],
         width: 12,
       }),

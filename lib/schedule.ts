@@ -8,7 +8,8 @@ import { Architecture, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { KUBECTL_ENVIRONMENT, VISIBILITY_TIMEOUT_FACTOR } from './deploy-pipeline.ts';
+import { ENV } from '../functions/names.ts';
+import { VISIBILITY_TIMEOUT_FACTOR } from './deploy-pipeline.ts';
 import { tokenSecretNames } from './deployment-config.ts';
 import { FerryFunction, type FunctionDefaults } from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
@@ -61,7 +62,7 @@ export class Schedule extends Construct {
       memorySize: 256,
       timeout: Duration.minutes(1),
       environment: {
-        FERRY_CHECK_QUEUE_URL: this.checkQueue.queueUrl,
+        [ENV.checkQueueUrl]: this.checkQueue.queueUrl,
       },
     });
     // The scheduler plans from the configuration and sends checks: no state, no secret, no cluster, no deploy queue.
@@ -94,9 +95,8 @@ export class Schedule extends Construct {
       ephemeralStorageSize: Size.mebibytes(2048),
       layers: [props.kubectlLayer],
       environment: {
-        FERRY_TABLE_NAME: props.state.table.tableName,
-        FERRY_QUEUE_URL: props.deployQueue.queueUrl,
-        ...KUBECTL_ENVIRONMENT,
+        [ENV.tableName]: props.state.table.tableName,
+        [ENV.deployQueueUrl]: props.deployQueue.queueUrl,
       },
     });
     this.reconciler.function.addEventSource(

@@ -22,7 +22,8 @@ const repository = z.strictObject({
     const { username, password } = new URL(url);
     return username === '' && password === '';
   }, 'must not carry credentials: put the token in a secret named by tokenSecret'),
-  provider: z.enum(['github', 'gitlab', 'gitea']),
+  /** `bitbucket` is Bitbucket Cloud, `bitbucket-server` Bitbucket Data Center (and Server); Forgejo is `gitea`. */
+  provider: z.enum(['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucket-server']),
   /**
    * Name of the Secrets Manager secret holding the webhook secret. Its value is the secret itself, or a JSON
    * array of secrets, all accepted, while one is rotated.
@@ -114,6 +115,16 @@ const environment = z.strictObject({
   /** Allow pruning PersistentVolumeClaims (their data goes with them). */
   prunePersistentVolumeClaims: z.boolean().default(false),
   healthTimeoutSeconds: z.number().int().min(0).max(840).default(300),
+  /**
+   * The most objects one deployment may prune: a count, or a percentage of the previous revision's objects.
+   * Above it nothing is pruned and the deployment fails, listing them; a manual deploy can override it.
+   */
+  deletionBudget: z
+    .union([
+      z.number().int().min(0),
+      z.string().regex(/^(100|[1-9]?[0-9])%$/, 'must be a count or a percentage such as 25%'),
+    ])
+    .optional(),
   ignoreDifferences: z.array(ignoreRule).default([]),
   config: environmentConfig.optional(),
 });

@@ -2,34 +2,42 @@
 // and a deploy or heal enqueued, or OutOfSync recorded.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { clusterRuntime } from '../adapters/aws/cluster-runtime.ts';
-import { requiredEnvironment } from '../adapters/aws/environment.ts';
-import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
-import { type CheckDependencies, checkEnvironment, type RefsCache } from '../core/reconcile/check.ts';
-import { parseEnvironmentCheck } from '../core/reconcile/schedule.ts';
+import { parseEnvironmentCheck } from '../core/model/check.ts';
+import { checkEnvironment } from '../core/reconcile/check.ts';
+import { RefsCache } from '../core/source/revision.ts';
+import { METRICS } from '../names.ts';
+import { clusterRuntime } from '../runtime/aws.ts';
 
 const logger = new Logger({ serviceName: 'ferry-reconciler' });
-let queue: SqsJobQueue | undefined;
+const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'reconciler' });
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  queue ??= new SqsJobQueue(requiredEnvironment('FERRY_QUEUE_URL'));
-  const deps: CheckDependencies = { ...(await clusterRuntime()), queue };
-  const refs: RefsCache = new Map();
-  return processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const check = parseEnvironmentCheck(record.body);
-      if (check === undefined) throw new Error(`message ${record.messageId} is not an environment check`);
-      const result = await checkEnvironment(check, deps, refs);
-      logger.info('environment checked', {
-        check,
-        action: result.action,
-        message: result.message,
-        drifted: result.drifted.length,
-      });
-    },
-    new BatchProcessor(EventType.SQS),
-    { context },
-  );
+  const deps = await clusterRuntime();
+  const refs = new RefsCache();
+  try {
+    return await processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        const check = parseEnvironmentCheck(record.body);
+        if (check === undefined) throw new Error(`message ${record.messageId} is not an environment check`);
+        const result = await checkEnvironment(check, deps, refs);
+        logger.info('environment checked', {
+          check,
+          action: result.action,
+          message: result.message,
+          drifted: result.drifted.length,
+        });
+        metrics.addDimensions({ [METRICS.actionDimension]: result.action });
+        metrics.addMetric(METRICS.checks, MetricUnit.Count, 1);
+        metrics.addMetric(METRICS.driftedObjects, MetricUnit.Count, result.drifted.length);
+        metrics.publishStoredMetrics();
+      },
+      new BatchProcessor(EventType.SQS),
+      { context },
+    );
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 };

@@ -1,41 +1,43 @@
-import type { Config } from '../../core/config.ts';
-import { loadConfigFromEnvironment } from '../../core/config.ts';
-import type { RenderTools } from '../../core/deploy/render.ts';
-import type { ClusterConnector, GitSource, SecretSource } from '../../core/ports.ts';
-import { IsomorphicGitSource } from '../git/isomorphic-git-source.ts';
-import { KubernetesClusterConnector } from '../kubernetes/cluster-connector.ts';
-import { renderTools } from '../local/layer-tools.ts';
-import { DynamoDbEnvironmentStore } from './dynamodb-environment-store.ts';
-import { requiredEnvironment } from './environment.ts';
-import { SecretsManagerSecretSource } from './secrets-manager-secret-source.ts';
+// The AWS composition root: the core's use cases wired to the AWS adapters, for the Lambda handlers. Built on
+// the first invocation and kept for the container's life (cached secrets, fetched commits, cluster
+// connections); built again after a failure. Its twin for the local mode is `local.ts`.
+import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
+import { eksKubeConfig } from '../adapters/aws/eks-connection.ts';
+import { requiredEnvironment } from '../adapters/aws/environment.ts';
+import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
+import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
+import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
+import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
+import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
+import { type Config, loadConfigFromEnvironment } from '../core/config.ts';
+import type { ClusterConnector, GitSource, ManifestTools, SecretSource } from '../core/ports.ts';
+import { ENV } from '../names.ts';
 
 /** What the functions that reach Git and clusters (worker, reconciler) run on in AWS. */
 export interface ClusterRuntime {
   readonly config: Config;
   readonly store: DynamoDbEnvironmentStore;
+  readonly queue: SqsJobQueue;
   readonly git: GitSource;
   readonly secrets: SecretSource;
   readonly clusters: ClusterConnector;
-  readonly tools: RenderTools;
+  readonly tools: ManifestTools;
 }
 
 async function build(): Promise<ClusterRuntime> {
   return {
     config: await loadConfigFromEnvironment(),
-    store: new DynamoDbEnvironmentStore(requiredEnvironment('FERRY_TABLE_NAME')),
+    store: new DynamoDbEnvironmentStore(requiredEnvironment(ENV.tableName)),
+    queue: new SqsJobQueue(requiredEnvironment(ENV.deployQueueUrl)),
     git: new IsomorphicGitSource(),
     secrets: new SecretsManagerSecretSource(),
-    clusters: new KubernetesClusterConnector(),
-    tools: await renderTools(),
+    clusters: new KubernetesClusterConnector({ eks: eksKubeConfig }),
+    tools: await layerManifestTools(),
   };
 }
 
 let runtime: Promise<ClusterRuntime> | undefined;
 
-/**
- * Built on the first invocation and kept for the container's life (cached secrets, fetched commits, cluster
- * connections); built again after a failure.
- */
 export function clusterRuntime(): Promise<ClusterRuntime> {
   runtime ??= build().catch((error: unknown) => {
     runtime = undefined;

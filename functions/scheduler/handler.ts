@@ -6,13 +6,14 @@ import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SqsCheckQueue } from '../adapters/aws/sqs-check-queue.ts';
 import { type Config, loadConfigFromEnvironment } from '../core/config.ts';
 import { planChecks } from '../core/reconcile/schedule.ts';
+import { ENV } from '../names.ts';
 
 const logger = new Logger({ serviceName: 'ferry-scheduler' });
 let config: Promise<Config> | undefined;
 
 export const handler = async (event: ScheduledEvent, context: Context): Promise<{ checks: number }> => {
   config ??= loadConfigFromEnvironment();
-  const queueUrl = requiredEnvironment('FERRY_CHECK_QUEUE_URL');
+  const queueUrl = requiredEnvironment(ENV.checkQueueUrl);
   const checks = planChecks(
     await config,
     event.id ?? context.awsRequestId,

@@ -1,51 +1,31 @@
-// The worker Lambda: SQS FIFO batches of deploy jobs in, one recorded deployment per job out.
+// The worker Lambda: SQS FIFO batches of deploy jobs in, one recorded deployment per job out. A transient
+// failure makes the message visible again after a backoff; SQS dead-letters it after its receive limit.
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { clusterRuntime } from '../adapters/aws/cluster-runtime.ts';
 import { deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
-import { parseDeployJob, supersededInBatch } from '../core/jobs.ts';
+import { LEASE_SECONDS } from '../core/deploy/lease.ts';
+import { errorMessage } from '../core/errors.ts';
+import { parseDeployJob, retryDelayMs } from '../core/model/job.ts';
+import { RefsCache } from '../core/source/revision.ts';
+import { METRICS } from '../names.ts';
+import { type ClusterRuntime, clusterRuntime } from '../runtime/aws.ts';
 
 const logger = new Logger({ serviceName: 'ferry-worker' });
-const metrics = new Metrics({ namespace: 'Ferry', serviceName: 'worker' });
+const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'worker' });
+
+/** Time kept back from the function's timeout for recording and the batch response. */
+const DEADLINE_MARGIN_MS = 30_000;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const deps = await clusterRuntime();
-  const jobs = new Map(event.Records.map((record) => [record.messageId, parseDeployJob(record.body)]));
-  const superseded = supersededInBatch([...jobs.values()]);
-  const supersededIds = new Set([...jobs.keys()].filter((_, i) => superseded[i]));
+  const runtime = await clusterRuntime();
+  const refs = new RefsCache();
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
   try {
     return await processPartialResponse(
       event,
-      async (record: SQSRecord) => {
-        const job = jobs.get(record.messageId);
-        if (job === undefined) throw new Error(`message ${record.messageId} is not a deploy job`);
-        const started = Date.now();
-        try {
-          const result = await deploy(job, deps, { supersededInQueue: supersededIds.has(record.messageId) });
-          logger.info('deployment finished', {
-            job,
-            result: result.result,
-            message: result.message,
-            id: result.id,
-          });
-          metrics.addDimensions({ result: result.result });
-          metrics.addMetric('Deployments', MetricUnit.Count, 1);
-          metrics.addMetric('DeployDuration', MetricUnit.Milliseconds, Date.now() - started);
-          metrics.publishStoredMetrics();
-        } catch (error) {
-          const attempt = record.attributes.ApproximateReceiveCount;
-          if (error instanceof EnvironmentBusy) logger.warn(error.message, { job, attempt });
-          else
-            logger.error('deploy job failed; SQS retries it, then moves it to the dead-letter queue', {
-              job,
-              attempt,
-              error,
-            });
-          throw error;
-        }
-      },
+      (record: SQSRecord) => runJob(record, runtime, { refs, deadline }),
       new SqsFifoPartialProcessorAsync(),
       { context, skipGroupOnError: true },
     );
@@ -53,3 +33,45 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     metrics.publishStoredMetrics();
   }
 };
+
+async function runJob(
+  record: SQSRecord,
+  runtime: ClusterRuntime,
+  options: { refs: RefsCache; deadline: number },
+): Promise<void> {
+  const job = parseDeployJob(record.body);
+  if (job === undefined) throw new Error(`message ${record.messageId} is not a deploy job`);
+  const started = Date.now();
+  try {
+    const result = await deploy(job, runtime, options);
+    logger.info('deployment finished', {
+      job,
+      result: result.result,
+      message: result.message,
+      id: result.id,
+    });
+    metrics.addDimensions({ [METRICS.resultDimension]: result.result });
+    metrics.addMetric(METRICS.deployments, MetricUnit.Count, 1);
+    metrics.addMetric(METRICS.deployDuration, MetricUnit.Milliseconds, Date.now() - started);
+    metrics.publishStoredMetrics();
+  } catch (error) {
+    const attempt = Number(record.attributes.ApproximateReceiveCount);
+    const busy = error instanceof EnvironmentBusy;
+    const retryInSeconds = busy ? LEASE_SECONDS : retryDelayMs(attempt) / 1000;
+    await runtime.queue
+      .retryAfter(record.receiptHandle, retryInSeconds)
+      .catch((visibilityError: unknown) =>
+        logger.warn('the retry delay could not be set', { error: errorMessage(visibilityError) }),
+      );
+    (busy ? logger.warn : logger.error)(
+      'deploy job failed; SQS retries it, then moves it to the dead-letter queue',
+      {
+        job,
+        attempt,
+        retryInSeconds,
+        error: errorMessage(error),
+      },
+    );
+    throw error;
+  }
+}

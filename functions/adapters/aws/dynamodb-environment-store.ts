@@ -12,24 +12,25 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { InventoryEntry } from '../../core/apply/inventory.ts';
-import type { KubeObject } from '../../core/objects.ts';
+import type { InventoryEntry } from '../../core/model/inventory.ts';
+import { type PartKey, partId } from '../../core/model/part.ts';
 import {
-  type AppliedCommit,
-  type AppliedRevisionState,
+  type CheckChange,
   type CheckRecord,
-  type CheckStore,
   type DeploymentRecord,
-  type EnvironmentKey,
   type EnvironmentState,
-  type EnvironmentStore,
-  type FinishedDeployment,
-  syncAfter,
-} from '../../core/ports.ts';
+  recentJobsAfter,
+  type StateChange,
+  UNKNOWN_SYNC,
+} from '../../core/model/records.ts';
+import type { KubeObject } from '../../core/objects.ts';
+import type { CheckStore, EnvironmentStore } from '../../core/ports.ts';
+import { KEY_PREFIX } from '../../names.ts';
 
 /**
  * Environment items in the state table (see DynamoDbStateStore for the table's shape):
- * - `ENV#<app>#<environment>#<part>` / `STATE`: last applied commit, sync status, lock.
+ * - `PART#<app>/<environment>/<part>` / `STATE`: last applied commit, sync status, pin, queued marker, recent
+ *   job ids, lock.
  * - same / `INVENTORY`: the objects of the last applied revision.
  * - same / `DESIRED`: the last applied revision's objects, gzipped JSON (absent when too large for an item).
  * - same / `DEPLOY#<started at>#<id>`: one deployment of the history.
@@ -44,7 +45,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async get(key: EnvironmentKey): Promise<EnvironmentState | undefined> {
+  async get(key: PartKey): Promise<EnvironmentState | undefined> {
     const pk = partition(key);
     const { Items = [] } = await this.#db.send(
       new QueryCommand({
@@ -58,13 +59,16 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     if (state === undefined) return undefined;
     const inventory = Items.find((item) => item.sk === 'INVENTORY');
     return {
-      ...(state.lastApplied === undefined ? {} : { lastApplied: state.lastApplied as AppliedCommit }),
-      sync: state.sync ?? { status: 'Unknown', message: '', at: '' },
+      ...(state.lastApplied === undefined ? {} : { lastApplied: state.lastApplied }),
+      ...(state.pin === undefined ? {} : { pin: state.pin }),
+      ...(state.queued === undefined ? {} : { queued: state.queued }),
+      sync: state.sync ?? UNKNOWN_SYNC,
       inventory: (inventory?.entries ?? []) as InventoryEntry[],
+      recentJobs: state.recentJobs ?? [],
     };
   }
 
-  async lock(key: EnvironmentKey, owner: string, ttlSeconds: number): Promise<boolean> {
+  async lock(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
     const now = Math.floor(Date.now() / 1000);
     try {
       await this.#db.send(
@@ -89,7 +93,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     }
   }
 
-  async unlock(key: EnvironmentKey, owner: string): Promise<void> {
+  async unlock(key: PartKey, owner: string): Promise<void> {
     try {
       await this.#db.send(
         new UpdateCommand({
@@ -110,30 +114,26 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     await this.#db.send(new PutCommand({ TableName: this.#table, Item: historyItem(record) }));
   }
 
-  async recordDeployment(record: FinishedDeployment, applied?: AppliedRevisionState): Promise<void> {
+  async recordDeployment(record: DeploymentRecord, change: StateChange): Promise<void> {
     const pk = partition(record.key);
-    const sync = syncAfter(record);
-    const stateUpdate = {
-      Update: {
-        TableName: this.#table,
-        Key: { pk, sk: 'STATE' },
-        UpdateExpression:
-          applied === undefined ? 'SET sync = :sync' : 'SET sync = :sync, lastApplied = :applied',
-        ConditionExpression: '#lock.#owner = :owner',
-        ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
-        ExpressionAttributeValues: {
-          ':sync': sync,
-          ':owner': record.id,
-          ...(applied === undefined ? {} : { ':applied': applied.commit }),
-        },
-      },
-    };
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: { pk, sk: 'STATE' }, ConsistentRead: true }),
+    );
+    const applied = change.applied;
     try {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: this.#table, Item: historyItem(record) } },
-            stateUpdate,
+            {
+              Update: stateUpdate(
+                this.#table,
+                pk,
+                record,
+                change,
+                recentJobsAfter(Item?.recentJobs ?? [], record),
+              ),
+            },
             ...(applied === undefined
               ? []
               : [
@@ -150,13 +150,15 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
       );
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        throw new Error(`deployment ${record.id} lost the lock of ${pk} before it was recorded`);
+        throw new Error(
+          `deployment ${record.id} lost the lock of ${partId(record.key)} before it was recorded`,
+        );
       }
       throw error;
     }
   }
 
-  async getDesired(key: EnvironmentKey): Promise<KubeObject[] | undefined> {
+  async getDesired(key: PartKey): Promise<KubeObject[] | undefined> {
     const { Item } = await this.#db.send(
       new GetCommand({ TableName: this.#table, Key: { pk: partition(key), sk: 'DESIRED' } }),
     );
@@ -165,9 +167,20 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
       : (JSON.parse(gunzipSync(Item.objects as Uint8Array).toString('utf8')) as KubeObject[]);
   }
 
-  async recordCheck(key: EnvironmentKey, check: CheckRecord, sync?: EnvironmentState['sync']): Promise<void> {
+  async recordCheck(key: PartKey, check: CheckRecord, change: CheckChange): Promise<void> {
     const pk = partition(key);
     const expiresAt = Math.floor(Date.now() / 1000) + CHECK_RETENTION_SECONDS;
+    const sets = ['lastCheck = :check'];
+    const values: Record<string, unknown> = { ':check': check };
+    if (change.sync !== undefined) {
+      sets.push('sync = :sync');
+      values[':sync'] = change.sync;
+    }
+    if (change.queued) {
+      sets.push('queued = :queued');
+      values[':queued'] = change.queued;
+    }
+    const update = `SET ${sets.join(', ')}${change.queued === null ? ' REMOVE queued' : ''}`;
     await this.#db.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -181,12 +194,8 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
             Update: {
               TableName: this.#table,
               Key: { pk, sk: 'STATE' },
-              UpdateExpression:
-                sync === undefined ? 'SET lastCheck = :check' : 'SET lastCheck = :check, sync = :sync',
-              ExpressionAttributeValues: {
-                ':check': check,
-                ...(sync === undefined ? {} : { ':sync': sync }),
-              },
+              UpdateExpression: update,
+              ExpressionAttributeValues: values,
             },
           },
         ],
@@ -195,7 +204,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
   }
 
   async refreshInventory(
-    key: EnvironmentKey,
+    key: PartKey,
     deploymentId: string,
     inventory: readonly InventoryEntry[],
   ): Promise<void> {
@@ -214,7 +223,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     }
   }
 
-  async listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]> {
+  async listDeployments(key: PartKey, limit: number): Promise<DeploymentRecord[]> {
     const { Items = [] } = await this.#db.send(
       new QueryCommand({
         TableName: this.#table,
@@ -246,6 +255,38 @@ function desiredItem(table: string, pk: string, desired: readonly KubeObject[]) 
 /** Check history is kept for a week. */
 const CHECK_RETENTION_SECONDS = 7 * 24 * 3600;
 
-function partition({ app, environment, part }: EnvironmentKey): string {
-  return `ENV#${app}#${environment}#${part}`;
+function partition(key: PartKey): string {
+  return `${KEY_PREFIX.part}${partId(key)}`;
+}
+
+/**
+ * The state update of a recorded deployment, only while `record.id` holds the lock: the change's sync, applied
+ * commit and pin, the queued marker cleared, the recent job ids replaced.
+ */
+function stateUpdate(
+  table: string,
+  pk: string,
+  record: DeploymentRecord,
+  change: StateChange,
+  recentJobs: readonly string[],
+) {
+  const sets = ['recentJobs = :recent'];
+  const removes = ['queued'];
+  const values: Record<string, unknown> = { ':recent': recentJobs, ':owner': record.id };
+  const set = (field: string, value: unknown) => {
+    sets.push(`${field} = :${field}`);
+    values[`:${field}`] = value;
+  };
+  if (change.sync !== undefined) set('sync', change.sync);
+  if (change.applied !== undefined) set('lastApplied', change.applied.commit);
+  if (change.pin === null) removes.push('pin');
+  else if (change.pin !== undefined) set('pin', change.pin);
+  return {
+    TableName: table,
+    Key: { pk, sk: 'STATE' },
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+    ConditionExpression: '#lock.#owner = :owner',
+    ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
+    ExpressionAttributeValues: values,
+  };
 }

@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { CheckQueue, EnvironmentCheck } from '../../core/ports.ts';
+import type { EnvironmentCheck } from '../../core/model/check.ts';
+import type { CheckQueue } from '../../core/ports.ts';
 import { sendInBatches } from './sqs-batches.ts';
 
 /** SQS delays a message by at most 15 minutes. */

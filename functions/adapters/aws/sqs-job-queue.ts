@@ -1,9 +1,10 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { jobGroup } from '../../core/jobs.ts';
-import type { JobQueue, QueuedJob } from '../../core/ports.ts';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DeployJob } from '../../core/model/job.ts';
+import { partId } from '../../core/model/part.ts';
+import type { JobQueue } from '../../core/ports.ts';
 import { sendInBatches } from './sqs-batches.ts';
 
-/** The deploy queue on an SQS FIFO queue: one message group per environment part, deduplicated by id. */
+/** The deploy queue on an SQS FIFO queue: one message group per part, deduplicated by job id. */
 export class SqsJobQueue implements JobQueue {
   readonly #sqs: SQSClient;
   readonly #queueUrl: string;
@@ -13,16 +14,30 @@ export class SqsJobQueue implements JobQueue {
     this.#sqs = sqs;
   }
 
-  enqueue(jobs: readonly QueuedJob[]): Promise<void> {
+  enqueue(jobs: readonly DeployJob[]): Promise<void> {
     return sendInBatches(
       this.#sqs,
       this.#queueUrl,
-      jobs.map(({ job, deduplicationId }) => ({
+      jobs.map((job) => ({
         MessageBody: JSON.stringify(job),
-        MessageGroupId: jobGroup(job),
-        // SQS allows 128 characters of [A-Za-z0-9] and punctuation; ids from Git hosts fit after hashing.
-        MessageDeduplicationId: deduplicationId,
+        MessageGroupId: partId(job),
+        // SHA-256 hex: 64 characters of the 128 SQS allows.
+        MessageDeduplicationId: job.id,
       })),
+    );
+  }
+
+  /**
+   * Makes a received message visible again after `seconds`: the backoff of a retried job. Its FIFO group waits
+   * meanwhile, so the part's later jobs stay behind it.
+   */
+  async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
+    await this.#sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.#queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
+      }),
     );
   }
 }

@@ -1,10 +1,32 @@
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../../core/config.ts';
+import { errorMessage, Failure } from '../../core/errors.ts';
 import type { Cluster, ClusterConnector } from '../../core/ports.ts';
-import { EKS_TOKEN_LIFETIME_MS, eksToken } from '../aws/eks-token.ts';
 import { KubernetesApi } from './api-client.ts';
 import { KubernetesCluster } from './kubernetes-cluster.ts';
+
+/** How to reach one kind of cluster: a KubeConfig and until when its credentials hold. */
+export type KubeConfigSource<C extends ClusterConfig = ClusterConfig> = (
+  config: C,
+) => Promise<{ readonly kubeConfig: KubeConfig; readonly expiresAt: number }>;
+
+type KubeconfigCluster = Extract<ClusterConfig, { type: 'kubeconfig' }>;
+
+/** A kubeconfig file's cluster (local mode): the file named, else `KUBECONFIG` or `~/.kube/config`. */
+export const kubeconfigFile: KubeConfigSource<KubeconfigCluster> = async (config) => {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
+    else if (!existsSync(config.kubeconfig))
+      throw new Error(`kubeconfig ${config.kubeconfig} does not exist`);
+    else kubeConfig.loadFromFile(config.kubeconfig);
+    if (config.context !== undefined) kubeConfig.setCurrentContext(config.context);
+  } catch (error) {
+    throw new Failure('configuration', `cluster ${config.name}: ${errorMessage(error)}`);
+  }
+  return { kubeConfig, expiresAt: Number.POSITIVE_INFINITY };
+};
 
 interface Connection {
   readonly cluster: Cluster;
@@ -12,21 +34,51 @@ interface Connection {
   readonly expiresAt: number;
 }
 
+export interface ConnectorOptions {
+  /** How EKS clusters are reached (an AWS adapter); without it they are refused. */
+  readonly eks?: KubeConfigSource<Extract<ClusterConfig, { type: 'eks' }>>;
+  /** Bound on every API request (default 30 s). */
+  readonly requestTimeoutMs?: number;
+}
+
 /**
- * Connections to the configured clusters, kept across invocations of a warm function: EKS clusters through
- * DescribeCluster and a token renewed before it expires; kubeconfig clusters (local mode) through the file.
+ * Connections to the configured clusters, kept across invocations of a warm function and renewed before their
+ * credentials expire.
  */
 export class KubernetesClusterConnector implements ClusterConnector {
   readonly #connections = new Map<string, Promise<Connection>>();
+  readonly #options: ConnectorOptions;
+
+  constructor(options: ConnectorOptions = {}) {
+    this.#options = options;
+  }
 
   async connect(config: ClusterConfig): Promise<Cluster> {
     const cached = await this.#connections.get(config.name)?.catch(() => undefined);
     if (cached !== undefined && cached.expiresAt > Date.now()) return cached.cluster;
     cached?.api.close();
-    const connection = open(config);
+    const connection = this.#open(config);
     this.#connections.set(config.name, connection);
     connection.catch(() => this.#connections.delete(config.name));
     return (await connection).cluster;
+  }
+
+  async #open(config: ClusterConfig): Promise<Connection> {
+    const { eks, requestTimeoutMs } = this.#options;
+    if (config.type === 'eks' && eks === undefined)
+      throw new Failure(
+        'configuration',
+        `cluster ${config.name} is an EKS cluster, which this runtime cannot reach`,
+      );
+    const { kubeConfig, expiresAt } =
+      config.type === 'eks' && eks !== undefined
+        ? await eks(config)
+        : await kubeconfigFile(config as KubeconfigCluster);
+    const api = new KubernetesApi(kubeConfig, {
+      name: config.name,
+      ...(requestTimeoutMs === undefined ? {} : { timeoutMs: requestTimeoutMs }),
+    });
+    return { api, cluster: new KubernetesCluster(api), expiresAt };
   }
 
   close(): void {
@@ -37,37 +89,4 @@ export class KubernetesClusterConnector implements ClusterConnector {
       );
     this.#connections.clear();
   }
-}
-
-async function open(config: ClusterConfig): Promise<Connection> {
-  const kubeConfig = new KubeConfig();
-  let expiresAt = Number.POSITIVE_INFINITY;
-  if (config.type === 'kubeconfig') {
-    if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
-    else kubeConfig.loadFromFile(config.kubeconfig);
-    if (config.context !== undefined) kubeConfig.setCurrentContext(config.context);
-  } else {
-    const eks = new EKSClient(config.region === undefined ? {} : { region: config.region });
-    const region = config.region ?? (await eks.config.region());
-    const { cluster } = await eks.send(new DescribeClusterCommand({ name: config.clusterName }));
-    if (cluster?.endpoint === undefined || cluster.certificateAuthority?.data === undefined) {
-      throw new Error(`EKS cluster ${config.clusterName} has no endpoint yet (status ${cluster?.status})`);
-    }
-    expiresAt = Date.now() + EKS_TOKEN_LIFETIME_MS;
-    kubeConfig.loadFromOptions({
-      clusters: [
-        {
-          name: config.name,
-          server: cluster.endpoint,
-          caData: cluster.certificateAuthority.data,
-          skipTLSVerify: false,
-        },
-      ],
-      users: [{ name: 'ferry', token: await eksToken(config.clusterName, region) }],
-      contexts: [{ name: config.name, cluster: config.name, user: 'ferry' }],
-      currentContext: config.name,
-    });
-  }
-  const api = new KubernetesApi(kubeConfig);
-  return { api, cluster: new KubernetesCluster(api), expiresAt };
 }

@@ -1,6 +1,7 @@
+import { ClusterApiError } from '../../core/errors.ts';
 import { type KubeObject, type ObjectRef, refOf } from '../../core/objects.ts';
 import { FIELD_MANAGER } from '../../core/ownership.ts';
-import { type Cluster, ClusterApiError, type ResourceType } from '../../core/ports.ts';
+import type { Cluster, ResourceType } from '../../core/ports.ts';
 import type { KubernetesApi } from './api-client.ts';
 
 interface ApiResourceList {

@@ -13,7 +13,14 @@ export const systemClock: Clock = () => Date.now();
 const DATABASE_FILE = 'ferry.db';
 
 /** Schema version in `PRAGMA user_version`; a newer database than this code knows is refused. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** What turns a database of each older version into the next one. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `ALTER TABLE environments ADD COLUMN pin TEXT;
+      ALTER TABLE environments ADD COLUMN queued TEXT;
+      ALTER TABLE environments ADD COLUMN recent_jobs TEXT;`,
+};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS environments (
@@ -29,6 +36,9 @@ CREATE TABLE IF NOT EXISTS environments (
   inventory TEXT,
   inventory_deployment_id TEXT,
   desired BLOB,
+  pin TEXT,
+  queued TEXT,
+  recent_jobs TEXT,
   PRIMARY KEY (app, environment, part)
 );
 CREATE TABLE IF NOT EXISTS deployments (
@@ -104,6 +114,7 @@ export function openDatabase(stateDir: string): DatabaseSync {
         `${databasePath(stateDir)} was written by a newer Ferry (schema ${version}, this one knows ${SCHEMA_VERSION})`,
       );
     }
+    for (let from = version; from > 0 && from < SCHEMA_VERSION; from++) db.exec(MIGRATIONS[from] ?? '');
     db.exec(SCHEMA);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   } catch (error) {

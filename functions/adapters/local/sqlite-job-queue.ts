@@ -1,13 +1,11 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { type DeployJob, jobGroup, parseDeployJob, supersededInBatch } from '../../core/jobs.ts';
-import type { JobQueue, QueuedJob } from '../../core/ports.ts';
+import { type DeployJob, parseDeployJob } from '../../core/model/job.ts';
+import { partId } from '../../core/model/part.ts';
+import type { JobQueue } from '../../core/ports.ts';
 import { type Clock, processAlive, systemClock, transaction } from './database.ts';
 
 /** Equal deduplication ids within this window are enqueued once: SQS FIFO's five minutes. */
 export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
-
-/** How many queued jobs of a group a claim looks at to tell whether a newer one supersedes the head. */
-const LOOK_AHEAD = 10;
 
 /** A job taken from the queue: it runs until it is completed, released for a retry or dead-lettered. */
 export interface ClaimedJob {
@@ -16,8 +14,6 @@ export interface ClaimedJob {
   readonly job: DeployJob;
   /** 1 for the first run. */
   readonly attempt: number;
-  /** A newer push or reconcile of the same environment part waits behind it (see `supersededInBatch`). */
-  readonly supersededInQueue: boolean;
 }
 
 export interface PendingJob {
@@ -54,7 +50,7 @@ interface JobRow {
 
 /**
  * The deploy queue of the local mode, in the state database so that a restart loses no job: FIFO per group
- * (`jobGroup`), deduplicated by id over a window like SQS FIFO. Only a group's oldest job can be claimed, and
+ * (`partId`), deduplicated by job id over a window like SQS FIFO. Only a group's oldest job can be claimed, and
  * only while no job of the group runs; a job that waits for a retry holds its group back, as an in-flight
  * SQS FIFO message does. A job whose claiming process died is claimable again.
  */
@@ -73,26 +69,26 @@ export class SqliteJobQueue implements JobQueue {
     this.#window = options.deduplicationWindowMs ?? DEDUPLICATION_WINDOW_MS;
   }
 
-  async enqueue(jobs: readonly QueuedJob[]): Promise<void> {
+  async enqueue(jobs: readonly DeployJob[]): Promise<void> {
     this.add(jobs);
   }
 
   /** Enqueues the jobs in order; returns each one's id, or undefined for a duplicate within the window. */
-  add(jobs: readonly QueuedJob[]): (number | undefined)[] {
+  add(jobs: readonly DeployJob[]): (number | undefined)[] {
     const now = this.#now();
     const ids = transaction(this.#db, () => {
       this.#db.prepare('DELETE FROM job_deduplication WHERE expires_at <= ?').run(now);
-      return jobs.map(({ job, deduplicationId }) => {
+      return jobs.map((job) => {
         const { changes } = this.#db
           .prepare('INSERT OR IGNORE INTO job_deduplication (deduplication_id, expires_at) VALUES (?, ?)')
-          .run(deduplicationId, now + this.#window);
+          .run(job.id, now + this.#window);
         if (changes === 0) return undefined;
         const { lastInsertRowid } = this.#db
           .prepare(
             `INSERT INTO jobs (job_group, deduplication_id, body, enqueued_at, available_at)
              VALUES (?, ?, ?, ?, ?)`,
           )
-          .run(jobGroup(job), deduplicationId, JSON.stringify(job), now, now);
+          .run(partId(job), job.id, JSON.stringify(job), now, now);
         return Number(lastInsertRowid);
       });
     });
@@ -129,20 +125,10 @@ export class SqliteJobQueue implements JobQueue {
           this.#moveToDeadLetters(head, 'the message is not a deploy job', now);
           continue;
         }
-        const behind = this.#db
-          .prepare('SELECT body FROM jobs WHERE job_group = ? AND id > ? ORDER BY id LIMIT ?')
-          .all(head.job_group, head.id, LOOK_AHEAD - 1) as { body: string }[];
-        const superseded = supersededInBatch([job, ...behind.map((row) => parseDeployJob(row.body))]);
         this.#db
           .prepare('UPDATE jobs SET running = 1, attempts = attempts + 1, claimed_pid = ? WHERE id = ?')
           .run(process.pid, head.id);
-        return {
-          id: head.id,
-          group: head.job_group,
-          job,
-          attempt: head.attempts + 1,
-          supersededInQueue: superseded[0] ?? false,
-        };
+        return { id: head.id, group: head.job_group, job, attempt: head.attempts + 1 };
       }
       return undefined;
     });

@@ -1,20 +1,18 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { InventoryEntry } from '../../core/apply/inventory.ts';
-import type { KubeObject } from '../../core/objects.ts';
+import type { InventoryEntry } from '../../core/model/inventory.ts';
+import { type PartKey, partId } from '../../core/model/part.ts';
 import {
-  type AppliedCommit,
-  type AppliedRevisionState,
+  type CheckChange,
   type CheckRecord,
-  type CheckStore,
-  type DeliveryLog,
   type DeploymentRecord,
-  type EnvironmentKey,
   type EnvironmentState,
-  type EnvironmentStore,
-  type FinishedDeployment,
-  syncAfter,
-} from '../../core/ports.ts';
+  recentJobsAfter,
+  type StateChange,
+  UNKNOWN_SYNC,
+} from '../../core/model/records.ts';
+import type { KubeObject } from '../../core/objects.ts';
+import type { CheckStore, DeliveryLog, EnvironmentStore } from '../../core/ports.ts';
 import { type Clock, processAlive, systemClock, transaction } from './database.ts';
 
 /** Check history is kept for a week, as in the DynamoDB table. */
@@ -32,26 +30,29 @@ interface EnvironmentRow {
   lock_pid: number | null;
   inventory: string | null;
   inventory_deployment_id: string | null;
+  pin: string | null;
+  queued: string | null;
+  recent_jobs: string | null;
 }
 
 /** What the status page shows of one environment part. */
 export interface EnvironmentSummary {
-  readonly key: EnvironmentKey;
+  readonly key: PartKey;
   readonly state: EnvironmentState | undefined;
   readonly lastCheck: CheckRecord | undefined;
   readonly lock: { readonly owner: string; readonly expiresAt: string } | undefined;
 }
 
 const KEY = 'app = ? AND environment = ? AND part = ?';
-const keyValues = ({ app, environment, part }: EnvironmentKey) => [app, environment, part] as const;
-const describeKey = ({ app, environment, part }: EnvironmentKey) => `${app}/${environment}/${part}`;
+const keyValues = ({ app, environment, part }: PartKey) => [app, environment, part] as const;
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 /**
  * The environment store, the checks' store and the webhook delivery log of the local mode, in SQLite. It keeps
- * the DynamoDB adapters' semantics: a lock has an owner and an expiry (and, locally, a process: the lock of a
- * process that died is free); a deployment updates the sync status, last applied commit, inventory and desired
- * objects only while it holds the lock, and otherwise fails whole; `appendHistory` records without the lock
- * and leaves the state alone; delivery records expire; a check updates the latest check and, when given, the sync status.
+ * the DynamoDB adapters' semantics, which the port contract tests hold both to: a lock has an owner and an
+ * expiry (and, locally, a process: the lock of a process that died is free); a deployment changes the state
+ * only while it holds the lock, and otherwise fails whole; `appendHistory` records without the lock and leaves
+ * the state alone; delivery records expire; a check updates the latest check and what its change names.
  */
 export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
   readonly #db: DatabaseSync;
@@ -66,18 +67,18 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
     return Math.floor(this.#now() / 1000);
   }
 
-  #row(key: EnvironmentKey): EnvironmentRow | undefined {
+  #row(key: PartKey): EnvironmentRow | undefined {
     return this.#db.prepare(`SELECT * FROM environments WHERE ${KEY}`).get(...keyValues(key)) as
       | EnvironmentRow
       | undefined;
   }
 
-  async get(key: EnvironmentKey): Promise<EnvironmentState | undefined> {
+  async get(key: PartKey): Promise<EnvironmentState | undefined> {
     const row = this.#row(key);
     return row === undefined ? undefined : stateOf(row);
   }
 
-  async lock(key: EnvironmentKey, owner: string, ttlSeconds: number): Promise<boolean> {
+  async lock(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
     const now = this.#seconds();
     return transaction(this.#db, () => {
       const row = this.#row(key);
@@ -101,7 +102,7 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
     });
   }
 
-  async unlock(key: EnvironmentKey, owner: string): Promise<void> {
+  async unlock(key: PartKey, owner: string): Promise<void> {
     this.#db
       .prepare(
         `UPDATE environments SET lock_owner = NULL, lock_expires_at = NULL, lock_pid = NULL
@@ -123,53 +124,51 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
       .run(record.id, ...keyValues(record.key), record.startedAt, JSON.stringify(record));
   }
 
-  async recordDeployment(record: FinishedDeployment, applied?: AppliedRevisionState): Promise<void> {
+  async recordDeployment(record: DeploymentRecord, change: StateChange): Promise<void> {
     const key = record.key;
-    const sync = syncAfter(record);
     transaction(this.#db, () => {
+      const row = this.#row(key);
+      if (row?.lock_owner !== record.id) {
+        throw new Error(`deployment ${record.id} lost the lock of ${partId(key)} before it was recorded`);
+      }
       this.#insertHistory(record);
-      const { changes } = this.#db
+      const recent = recentJobsAfter(row.recent_jobs === null ? [] : JSON.parse(row.recent_jobs), record);
+      this.#db
         .prepare(
-          `UPDATE environments SET sync = ?, last_applied = COALESCE(?, last_applied)
-             WHERE ${KEY} AND lock_owner = ?`,
+          `UPDATE environments SET sync = COALESCE(?, sync), last_applied = COALESCE(?, last_applied),
+             pin = CASE WHEN ? THEN ? ELSE pin END, queued = NULL, recent_jobs = ? WHERE ${KEY}`,
         )
         .run(
-          JSON.stringify(sync),
-          applied === undefined ? null : JSON.stringify(applied.commit),
+          json(change.sync),
+          json(change.applied?.commit),
+          change.pin === undefined ? 0 : 1,
+          json(change.pin),
+          JSON.stringify(recent),
           ...keyValues(key),
-          record.id,
         );
-      if (changes === 0) {
-        throw new Error(
-          `deployment ${record.id} lost the lock of ${describeKey(key)} before it was recorded`,
-        );
-      }
-      if (applied !== undefined) {
+      if (change.applied !== undefined) {
         this.#db
           .prepare(
-            `INSERT INTO environments (app, environment, part, inventory, inventory_deployment_id, desired)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (app, environment, part) DO UPDATE SET inventory = excluded.inventory,
-               inventory_deployment_id = excluded.inventory_deployment_id, desired = excluded.desired`,
+            `UPDATE environments SET inventory = ?, inventory_deployment_id = ?, desired = ? WHERE ${KEY}`,
           )
           .run(
-            ...keyValues(key),
-            JSON.stringify(applied.inventory),
+            JSON.stringify(change.applied.inventory),
             record.id,
-            gzipSync(JSON.stringify(applied.desired)),
+            gzipSync(JSON.stringify(change.applied.desired)),
+            ...keyValues(key),
           );
       }
     });
   }
 
-  async listDeployments(key: EnvironmentKey, limit: number): Promise<DeploymentRecord[]> {
+  async listDeployments(key: PartKey, limit: number): Promise<DeploymentRecord[]> {
     const rows = this.#db
       .prepare(`SELECT record FROM deployments WHERE ${KEY} ORDER BY started_at DESC, id DESC LIMIT ?`)
       .all(...keyValues(key), limit) as { record: string }[];
     return rows.map((row) => JSON.parse(row.record) as DeploymentRecord);
   }
 
-  async getDesired(key: EnvironmentKey): Promise<KubeObject[] | undefined> {
+  async getDesired(key: PartKey): Promise<KubeObject[] | undefined> {
     const row = this.#db.prepare(`SELECT desired FROM environments WHERE ${KEY}`).get(...keyValues(key)) as
       | { desired: Uint8Array | null }
       | undefined;
@@ -177,7 +176,7 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
     return JSON.parse(gunzipSync(row.desired).toString('utf8')) as KubeObject[];
   }
 
-  async recordCheck(key: EnvironmentKey, check: CheckRecord, sync?: EnvironmentState['sync']): Promise<void> {
+  async recordCheck(key: PartKey, check: CheckRecord, change: CheckChange): Promise<void> {
     const now = this.#seconds();
     transaction(this.#db, () => {
       this.#db.prepare('DELETE FROM checks WHERE expires_at < ?').run(now);
@@ -189,16 +188,23 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
         .run(check.id, ...keyValues(key), check.at, JSON.stringify(check), now + CHECK_RETENTION_SECONDS);
       this.#db
         .prepare(
-          `INSERT INTO environments (app, environment, part, last_check, sync) VALUES (?, ?, ?, ?, ?)
+          `INSERT INTO environments (app, environment, part, last_check, sync, queued) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (app, environment, part) DO UPDATE SET last_check = excluded.last_check,
-             sync = COALESCE(excluded.sync, environments.sync)`,
+             sync = COALESCE(excluded.sync, environments.sync),
+             queued = CASE WHEN ? THEN excluded.queued ELSE environments.queued END`,
         )
-        .run(...keyValues(key), JSON.stringify(check), sync === undefined ? null : JSON.stringify(sync));
+        .run(
+          ...keyValues(key),
+          JSON.stringify(check),
+          json(change.sync),
+          json(change.queued),
+          change.queued === undefined ? 0 : 1,
+        );
     });
   }
 
   async refreshInventory(
-    key: EnvironmentKey,
+    key: PartKey,
     deploymentId: string,
     inventory: readonly InventoryEntry[],
   ): Promise<void> {
@@ -235,19 +241,19 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
   }
 
   /** Every environment part the store knows, ordered by app, environment and part. */
-  listEnvironments(): EnvironmentKey[] {
+  listEnvironments(): PartKey[] {
     const rows = this.#db
       .prepare(
         `SELECT app, environment, part FROM environments
          UNION SELECT app, environment, part FROM deployments
          ORDER BY app, environment, part`,
       )
-      .all() as { app: string; environment: string; part: EnvironmentKey['part'] }[];
+      .all() as { app: string; environment: string; part: PartKey['part'] }[];
     return rows.map(({ app, environment, part }) => ({ app, environment, part }));
   }
 
   /** The state, latest check and lock of one environment part. */
-  summary(key: EnvironmentKey): EnvironmentSummary {
+  summary(key: PartKey): EnvironmentSummary {
     const row = this.#row(key);
     const lockActive =
       row?.lock_owner != null &&
@@ -268,7 +274,7 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
   }
 
   /** The recent checks of an environment part, newest first. */
-  listChecks(key: EnvironmentKey, limit: number): CheckRecord[] {
+  listChecks(key: PartKey, limit: number): CheckRecord[] {
     const rows = this.#db
       .prepare(`SELECT record FROM checks WHERE ${KEY} ORDER BY at DESC, id DESC LIMIT ?`)
       .all(...keyValues(key), limit) as { record: string }[];
@@ -278,11 +284,11 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
 
 function stateOf(row: EnvironmentRow): EnvironmentState {
   return {
-    ...(row.last_applied === null ? {} : { lastApplied: JSON.parse(row.last_applied) as AppliedCommit }),
-    sync:
-      row.sync === null
-        ? { status: 'Unknown', message: '', at: '' }
-        : (JSON.parse(row.sync) as EnvironmentState['sync']),
+    ...(row.last_applied === null ? {} : { lastApplied: JSON.parse(row.last_applied) }),
+    ...(row.pin === null ? {} : { pin: JSON.parse(row.pin) }),
+    ...(row.queued === null ? {} : { queued: JSON.parse(row.queued) }),
+    sync: row.sync === null ? UNKNOWN_SYNC : JSON.parse(row.sync),
     inventory: row.inventory === null ? [] : (JSON.parse(row.inventory) as InventoryEntry[]),
+    recentJobs: row.recent_jobs === null ? [] : JSON.parse(row.recent_jobs),
   };
 }

@@ -33,20 +33,51 @@ function ruleMatches(rule: IgnoreRule, object: KubeObject): boolean {
   );
 }
 
-function removePointer(target: unknown, pointer: string): void {
+type Node = Record<string, unknown>;
+const isNode = (value: unknown): value is Node => value !== null && typeof value === 'object';
+
+/** The keys of a JSON pointer, unescaped, and the node holding its last key (undefined when absent). */
+function locate(target: unknown, pointer: string): { parent: Node | undefined; key: string } {
   const keys = pointer
     .slice(1)
     .split('/')
     .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const last = keys.pop();
+  const key = keys.pop() ?? '';
   let node = target;
-  for (const key of keys) {
-    if (node === null || typeof node !== 'object') return;
-    node = (node as Record<string, unknown>)[key];
-  }
-  if (last !== undefined && node !== null && typeof node === 'object')
-    delete (node as Record<string, unknown>)[last];
+  for (const step of keys) node = isNode(node) ? node[step] : undefined;
+  return { parent: isNode(node) ? node : undefined, key };
 }
+
+function removePointer(target: unknown, pointer: string): void {
+  const { parent, key } = locate(target, pointer);
+  if (parent !== undefined) delete parent[key];
+}
+
+/**
+ * The object to apply with the live values kept at ignored pointers, so that an apply never undoes what an HPA
+ * or a mutating webhook set there. Where the live object has no value, or the desired object has no place for
+ * it, Git's value (or its absence) stands.
+ */
+export function keepIgnoredLiveValues(
+  desired: KubeObject,
+  live: KubeObject | undefined,
+  ignore: readonly IgnoreRule[],
+): KubeObject {
+  const rules = ignore.filter((rule) => ruleMatches(rule, desired));
+  if (live === undefined || rules.length === 0) return desired;
+  const copy = structuredClone(desired);
+  for (const pointer of rules.flatMap((rule) => rule.jsonPointers)) {
+    const from = locate(live, pointer);
+    const to = locate(copy, pointer);
+    if (from.parent !== undefined && from.key in from.parent && to.parent !== undefined)
+      to.parent[to.key] = structuredClone(from.parent[from.key]);
+  }
+  return copy;
+}
+
+/** Whether any ignore rule concerns the object. */
+export const hasIgnoredFields = (object: KubeObject, ignore: readonly IgnoreRule[]): boolean =>
+  ignore.some((rule) => ruleMatches(rule, object));
 
 /** True when Ferry's field manager owns fields of the live object. */
 export function managedByFerry(object: KubeObject): boolean {

@@ -1,36 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
-import {
-  describeRef,
-  groupOf,
-  hashObject,
-  type KubeObject,
-  type ObjectRef,
-  refKey,
-  refOf,
-} from '../objects.ts';
-import { type Owner, ownerLabels } from '../ownership.ts';
+import type { IgnoreRule } from '../config.ts';
+import { errorMessage } from '../errors.ts';
+import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
+import { describeRef, type KubeObject, type ObjectRef, refKey, refOf } from '../objects.ts';
+import { ownerLabels } from '../ownership.ts';
 import type { Cluster } from '../ports.ts';
-import { differs } from './diff.ts';
+import { differs, hasIgnoredFields, keepIgnoredLiveValues } from './diff.ts';
 import {
   ApplyFailed,
-  errorMessage,
+  classOfAll,
   isImmutableFieldError,
   isMissingNamespaceError,
+  list,
   RevisionRejected,
 } from './errors.ts';
 import { healthOf } from './health.ts';
-import type { InventoryEntry, ObjectResult } from './inventory.ts';
 import { byStage } from './order.ts';
+import { type Planned, type PrepareOptions, plan } from './prepare.ts';
 
-export interface ApplyOptions {
-  readonly cluster: Cluster;
-  readonly owner: Owner;
-  /** Namespace of namespaced objects that name none. */
-  readonly defaultNamespace: string;
+export interface ApplyOptions extends PrepareOptions {
   /** The inventory of the last applied revision. */
   readonly previous: readonly InventoryEntry[];
   readonly recreateOnImmutableChange: boolean;
+  /** Fields whose live values are kept: another manager (an HPA, a webhook) owns them. */
+  readonly ignore: readonly IgnoreRule[];
   /** Requests in flight at once (default 32: the API server's parallelism, not ours, is the limit). */
   readonly concurrency?: number;
 }
@@ -40,22 +34,17 @@ export interface AppliedRevision {
   readonly inventory: readonly InventoryEntry[];
   /** The live objects after the apply, to wait on for health. */
   readonly live: readonly KubeObject[];
-  /** The objects as applied (defaulted and labelled): what drift detection compares the cluster with. */
+  /** The objects as Git says (defaulted and labelled): what drift detection compares the cluster with. */
   readonly desired: readonly KubeObject[];
 }
 
-/** An object ready to apply: defaulted, labelled, hashed, and what is known of it before any change. */
-interface Planned {
-  readonly object: KubeObject;
-  readonly ref: ObjectRef;
-  readonly key: string;
-  readonly hash: string;
-  /** Its kind or namespace comes with this revision, so it can be checked only once they exist. */
-  deferred: boolean;
-  live?: KubeObject | undefined;
-  dryRun?: KubeObject;
-  recreate?: boolean;
-  knownUnchanged?: boolean;
+/** The refs of the objects a revision holds once prepared, to tell what a deployment would prune. */
+export async function plannedRefs(
+  objects: readonly KubeObject[],
+  options: PrepareOptions,
+): Promise<Set<string>> {
+  const { planned } = await plan(objects, options);
+  return new Set(planned.map((p) => p.key));
 }
 
 /**
@@ -67,52 +56,80 @@ export async function applyRevision(
   objects: readonly KubeObject[],
   options: ApplyOptions,
 ): Promise<AppliedRevision> {
-  const { cluster } = options;
   const limit = pLimit(options.concurrency ?? 32);
   const { planned, rejections } = await plan(objects, options);
   await readLiveObjects(planned, options, limit);
+  await validate(planned, objects, options, limit, rejections);
+  const applied = await applyStages(planned, options.cluster, limit);
+  return { ...applied, desired: planned.map((p) => p.desired) };
+}
 
-  // Validate: dry-run every object that is not known unchanged. Any rejection stops the revision here.
+/**
+ * Dry-runs every object that is not known unchanged, with the live values kept at ignored pointers. Any
+ * rejection stops the revision before anything changes; so does a transient error (a connection reset, a
+ * timeout), as a transient failure that the queue retries.
+ */
+async function validate(
+  planned: Planned[],
+  objects: readonly KubeObject[],
+  options: ApplyOptions,
+  limit: LimitFunction,
+  rejections: ObjectResult[],
+): Promise<void> {
+  const { cluster } = options;
   const declaredNamespaces = new Set(
     objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
   );
+  const errors: unknown[] = [];
+  const check = async (p: Planned) => {
+    try {
+      if (p.live === undefined && hasIgnoredFields(p.desired, options.ignore))
+        p.live = await cluster.get(p.ref);
+      p.object = keepIgnoredLiveValues(p.desired, p.live, options.ignore);
+      p.dryRun = await cluster.apply(p.object, { dryRun: true });
+      // It exists, but was not listed (not ours yet, or not in the previous revision): read it to compare.
+      if (p.live === undefined && p.dryRun.metadata.resourceVersion !== undefined)
+        p.live = await cluster.get(p.ref);
+    } catch (error) {
+      if (
+        p.ref.namespace !== undefined &&
+        declaredNamespaces.has(p.ref.namespace) &&
+        isMissingNamespaceError(error)
+      )
+        p.deferred = true;
+      else if (options.recreateOnImmutableChange && isImmutableFieldError(error)) p.recreate = true;
+      else {
+        errors.push(error);
+        rejections.push({
+          ref: p.ref,
+          action: 'failed',
+          message: `${describeRef(p.ref)}: ${errorMessage(error)}`,
+        });
+      }
+    }
+  };
   await Promise.all(
-    planned
-      .filter((p) => !p.deferred && !p.knownUnchanged)
-      .map((p) =>
-        limit(async () => {
-          try {
-            p.dryRun = await cluster.apply(p.object, { dryRun: true });
-            // It exists, but was not listed (not ours yet, or not in the previous revision): read it to compare.
-            if (p.live === undefined && p.dryRun.metadata.resourceVersion !== undefined)
-              p.live = await cluster.get(p.ref);
-          } catch (error) {
-            if (
-              p.ref.namespace !== undefined &&
-              declaredNamespaces.has(p.ref.namespace) &&
-              isMissingNamespaceError(error)
-            ) {
-              p.deferred = true;
-            } else if (options.recreateOnImmutableChange && isImmutableFieldError(error)) {
-              p.recreate = true;
-            } else {
-              rejections.push({
-                ref: p.ref,
-                action: 'failed',
-                message: `${describeRef(p.ref)}: ${errorMessage(error)}`,
-              });
-            }
-          }
-        }),
-      ),
+    planned.filter((p) => !p.deferred && !p.knownUnchanged).map((p) => limit(() => check(p))),
   );
-  if (rejections.length > 0) throw new RevisionRejected(rejections);
+  if (rejections.length === 0) return;
+  if (classOfAll(errors) === 'transient') {
+    throw new ApplyFailed(
+      'transient',
+      `validation was interrupted, nothing applied:\n${list(rejections)}`,
+      [],
+    );
+  }
+  throw new RevisionRejected(rejections);
+}
 
+/** Applies the stages in order, each in parallel; the first stage with a failure stops the revision there. */
+async function applyStages(planned: Planned[], cluster: Cluster, limit: LimitFunction) {
   const results: ObjectResult[] = [];
   const inventory: InventoryEntry[] = [];
   const live: KubeObject[] = [];
   for (const [stage, items] of byStage(planned, (p) => p.ref.kind)) {
     const failures: ObjectResult[] = [];
+    const errors: unknown[] = [];
     await Promise.all(
       items.map((p) =>
         limit(async () => {
@@ -122,21 +139,26 @@ export async function applyRevision(
             inventory.push({ ...p.ref, hash: p.hash, ...rv(object) });
             live.push(object);
           } catch (error) {
-            const message = `${describeRef(p.ref)}: ${errorMessage(error)}`;
-            failures.push({ ref: p.ref, action: 'failed', message });
+            errors.push(error);
+            failures.push({
+              ref: p.ref,
+              action: 'failed',
+              message: `${describeRef(p.ref)}: ${errorMessage(error)}`,
+            });
           }
         }),
       ),
     );
     if (failures.length > 0) {
-      throw new ApplyFailed(
-        `applying ${stage} failed:\n${failures.map((f) => `- ${f.message}`).join('\n')}`,
-        [...results, ...failures],
-      );
+      const reached = `${results.length} of ${planned.length} object(s) reached the revision`;
+      throw new ApplyFailed(classOfAll(errors), `applying ${stage} failed (${reached}):\n${list(failures)}`, [
+        ...results,
+        ...failures,
+      ]);
     }
     if (stage === 'definitions') await waitForDefinitions(cluster, live);
   }
-  return { results, inventory, live, desired: planned.map((p) => p.object) };
+  return { results, inventory, live };
 }
 
 const rv = (object: KubeObject): { resourceVersion?: string } =>
@@ -157,63 +179,6 @@ async function applyOne(
   const existed = p.live !== undefined || p.dryRun?.metadata.resourceVersion !== undefined;
   const object = await cluster.apply(p.object, { dryRun: false });
   return { action: existed ? 'configured' : 'created', object };
-}
-
-/** Defaults namespaces, adds ownership labels, and rejects kinds that neither the cluster nor the revision define. */
-/** The objects as the engine applies them: namespaces defaulted, ownership labels added. */
-export async function prepareObjects(
-  objects: readonly KubeObject[],
-  options: Pick<ApplyOptions, 'cluster' | 'owner' | 'defaultNamespace'>,
-): Promise<KubeObject[]> {
-  const { planned, rejections } = await plan(objects, options);
-  if (rejections.length > 0) throw new RevisionRejected(rejections);
-  return planned.map((p) => p.object);
-}
-
-async function plan(
-  objects: readonly KubeObject[],
-  options: Pick<ApplyOptions, 'cluster' | 'owner' | 'defaultNamespace'>,
-): Promise<{ planned: Planned[]; rejections: ObjectResult[] }> {
-  const definedKinds = new Map<string, boolean>();
-  for (const o of objects) {
-    if (o.kind !== 'CustomResourceDefinition') continue;
-    const spec = (o.spec ?? {}) as { group?: string; scope?: string; names?: { kind?: string } };
-    definedKinds.set(`${spec.group}/${spec.names?.kind}`, spec.scope === 'Namespaced');
-  }
-  const rejections: ObjectResult[] = [];
-  const seen = new Set<string>();
-  const planned: Planned[] = [];
-  for (const source of objects) {
-    const served = await options.cluster.resourceType(source.apiVersion, source.kind);
-    const namespaced = served?.namespaced ?? definedKinds.get(`${groupOf(source.apiVersion)}/${source.kind}`);
-    if (namespaced === undefined) {
-      const ref = refOf(source);
-      rejections.push({
-        ref,
-        action: 'failed',
-        message: `${describeRef(ref)}: the cluster does not serve kind ${source.kind} (${source.apiVersion}) and no CRD in this revision defines it`,
-      });
-      continue;
-    }
-    const { namespace, ...metadata } = source.metadata;
-    const object: KubeObject = {
-      ...source,
-      metadata: {
-        ...metadata,
-        ...(namespaced ? { namespace: namespace ?? options.defaultNamespace } : {}),
-        labels: { ...source.metadata.labels, ...ownerLabels(options.owner) },
-      },
-    };
-    const ref = refOf(object);
-    const key = refKey(ref);
-    if (seen.has(key)) {
-      rejections.push({ ref, action: 'failed', message: `${describeRef(ref)}: declared more than once` });
-      continue;
-    }
-    seen.add(key);
-    planned.push({ object, ref, key, hash: hashObject(object), deferred: served === undefined });
-  }
-  return { planned, rejections };
 }
 
 /**
@@ -266,7 +231,7 @@ async function waitForDefinitions(cluster: Cluster, live: KubeObject[]): Promise
     let latest: KubeObject | undefined = crd;
     while (latest !== undefined && healthOf(latest).status !== 'Current') {
       if (Date.now() > deadline)
-        throw new ApplyFailed(`${describeRef(refOf(crd))} was not established in 60s`, []);
+        throw new ApplyFailed('transient', `${describeRef(refOf(crd))} was not established in 60s`, []);
       await sleep(100);
       latest = await cluster.get(refOf(crd));
     }

@@ -1,16 +1,26 @@
 import pLimit from 'p-limit';
+import { classify, errorMessage } from '../errors.ts';
+import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
+import type { PartKey } from '../model/part.ts';
 import { describeRef, refKey } from '../objects.ts';
-import { type Owner, ownedBy, PRUNE_ANNOTATION } from '../ownership.ts';
+import { ownedBy, PRUNE_ANNOTATION } from '../ownership.ts';
 import type { Cluster } from '../ports.ts';
-import { errorMessage } from './errors.ts';
-import type { InventoryEntry, ObjectResult } from './inventory.ts';
+import { ApplyFailed, list } from './errors.ts';
 import { byStage } from './order.ts';
 
 export interface PruneOptions {
   readonly cluster: Cluster;
-  readonly owner: Owner;
+  readonly owner: PartKey;
   readonly allowPersistentVolumeClaims: boolean;
   readonly concurrency?: number;
+}
+
+/** The entries of the previous inventory that a revision holding `keep` (ref keys) no longer has. */
+export function pruneCandidates(
+  previous: readonly InventoryEntry[],
+  keep: ReadonlySet<string>,
+): InventoryEntry[] {
+  return previous.filter((entry) => !keep.has(refKey(entry)));
 }
 
 /**
@@ -22,10 +32,10 @@ export async function pruneObjects(
   next: readonly InventoryEntry[],
   options: PruneOptions,
 ): Promise<ObjectResult[]> {
-  const keep = new Set(next.map(refKey));
-  const candidates = previous.filter((entry) => !keep.has(refKey(entry)));
+  const candidates = pruneCandidates(previous, new Set(next.map(refKey)));
   const limit = pLimit(options.concurrency ?? 16);
   const results: ObjectResult[] = [];
+  let transient = false;
   for (const [, stage] of byStage(candidates, (entry) => entry.kind).reverse()) {
     await Promise.all(
       stage.map((entry) =>
@@ -50,6 +60,7 @@ export async function pruneObjects(
             }
             if (await options.cluster.delete(ref)) results.push({ ref, action: 'pruned' });
           } catch (error) {
+            transient ||= classify(error) === 'transient';
             results.push({
               ref,
               action: 'failed',
@@ -60,5 +71,12 @@ export async function pruneObjects(
       ),
     );
   }
+  // The retry prunes again: the inventory that lists these objects stays until a deployment is recorded.
+  if (transient)
+    throw new ApplyFailed(
+      'transient',
+      `pruning was interrupted:\n${list(results.filter((r) => r.action === 'failed'))}`,
+      results,
+    );
   return results;
 }

@@ -1,219 +1,214 @@
-import { randomBytes } from 'node:crypto';
-import { applyRevision } from '../apply/engine.ts';
-import { ApplyFailed, RevisionRejected } from '../apply/errors.ts';
-import type { InventoryEntry, ObjectResult } from '../apply/inventory.ts';
-import { pruneObjects } from '../apply/prune.ts';
+// The deploy use case: a job in, a recorded deployment out, in named steps:
+// lock, decide (follow the ref, honour a pin), fetch and render, validate, apply, prune, wait, record.
+import { applyRevision, plannedRefs } from '../apply/engine.ts';
+import { pruneCandidates, pruneObjects } from '../apply/prune.ts';
 import { describeUnhealthy, waitForHealth } from '../apply/wait.ts';
-import { type Config, findEnvironment } from '../config.ts';
-import type { DeployJob } from '../jobs.ts';
-import { describeRef, type KubeObject, refKey, refOf } from '../objects.ts';
-import {
-  type ClusterConnector,
-  type DeploymentRecord,
-  type EnvironmentKey,
-  type EnvironmentStore,
-  GitFetchError,
-  type GitSource,
-  type SecretSource,
-} from '../ports.ts';
-import { RenderError, type RenderTools, render } from './render.ts';
-import { remoteOf, renderRequestOf } from './source.ts';
+import { classify, errorMessage, Failure } from '../errors.ts';
+import { short } from '../model/commit.ts';
+import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
+import type { DeployJob } from '../model/job.ts';
+import { type ConfiguredPart, clusterOf, findPart, keyOf } from '../model/part.ts';
+import type { DeploymentRecord, EnvironmentState, StateChange } from '../model/records.ts';
+import { type KubeObject, refKey, refOf } from '../objects.ts';
+import type { Cluster, ClusterConnector, EnvironmentStore } from '../ports.ts';
+import { RefsCache, remoteOf, renderRevision, type SourceDependencies } from '../source/revision.ts';
+import { checkDeletionBudget } from './budget.ts';
+import { decide } from './decide.ts';
+import { Lease } from './lease.ts';
+import { DeploymentRun, summarise, syncOf } from './run.ts';
 
-export interface DeployDependencies {
-  readonly config: Config;
+export { EnvironmentBusy } from './lease.ts';
+
+export interface DeployDependencies extends SourceDependencies {
   readonly store: EnvironmentStore;
-  readonly git: GitSource;
-  readonly secrets: SecretSource;
   readonly clusters: ClusterConnector;
-  readonly tools: RenderTools;
 }
 
-/** Another worker holds the environment: the job is retried later, not recorded. */
-export class EnvironmentBusy extends Error {
-  override name = 'EnvironmentBusy';
+export interface DeployOptions {
+  /** Remote refs shared by the jobs of one batch. */
+  readonly refs?: RefsCache;
+  /** When the deployment must be over (ms since the epoch): the function's own timeout, less a margin. */
+  readonly deadline?: number;
 }
 
-/** A deployment that cannot go on; recorded as failed with this message. */
-class DeployFailure extends Error {
-  override name = 'DeployFailure';
-  readonly results: readonly ObjectResult[];
-  constructor(message: string, results: readonly ObjectResult[] = []) {
-    super(message);
-    this.results = results;
-  }
-}
-
-const short = (commit: string) => commit.slice(0, 12);
+/** Time kept back from the deadline to record the outcome. */
+const RECORD_MARGIN_MS = 20_000;
 
 /**
- * Turns one job into a recorded deployment: fetch the commit, render, validate, apply in stages, prune,
- * wait for health, record. Bad input (a missing commit, a YAML error, a rejected object, a failed roll-out)
- * is a failed deployment with its message; only infrastructure errors (state store, lock) throw, so that the
- * queue retries the job.
+ * Runs one job. Rejected and configuration failures are recorded Failed and returned; transient ones are
+ * recorded as an attempt and thrown, so that the queue retries the job with backoff and dead-letters it at last.
  */
 export async function deploy(
   job: DeployJob,
   deps: DeployDependencies,
-  options: { readonly supersededInQueue?: boolean } = {},
+  options: DeployOptions = {},
 ): Promise<DeploymentRecord> {
-  const key: EnvironmentKey = { app: job.app, environment: job.environment, part: job.part };
-  const id = `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
-  const startedAt = new Date().toISOString();
-  const finish = <R extends DeploymentRecord['result']>(
-    result: R,
-    message: string,
-    results: readonly ObjectResult[] = [],
-  ) => ({
-    id,
-    key,
-    commit: job.commit,
-    ref: job.ref,
-    trigger: job.trigger,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    result,
-    message,
-    objects: results.map((r) => ({
-      object: describeRef(r.ref),
-      action: r.action,
-      ...(r.message === undefined ? {} : { message: r.message }),
-    })),
-  });
-
-  const found = findEnvironment(deps.config, job.app, job.environment);
-  if (options.supersededInQueue && job.trigger.kind !== 'rollback') {
-    const record = finish(
-      'superseded',
-      `superseded by a newer job for ${job.app}/${job.environment} in the queue`,
-    );
-    await deps.store.appendHistory(record);
-    return record;
-  }
+  const run = new DeploymentRun(job);
+  const found = findPart(deps.config, job);
   if (found === undefined) {
-    const record = finish(
-      'failed',
-      `no environment ${job.environment} of app ${job.app} in the configuration`,
+    const record = run.record(
+      'skipped',
+      `no part ${job.part} of environment ${job.environment} of app ${job.app} in the configuration`,
     );
     await deps.store.appendHistory(record);
     return record;
   }
-  const { app, environment } = found;
-  const lockSeconds = environment.healthTimeoutSeconds + 15 * 60;
-  if (!(await deps.store.lock(key, id, lockSeconds))) {
-    throw new EnvironmentBusy(`${job.app}/${job.environment} is being deployed by another worker`);
-  }
+  const lease = await Lease.take(deps.store, job, run.id);
   try {
-    const state = await deps.store.get(key);
-    const remote = await remoteOf(deps.config, deps.secrets, app).catch((error: unknown) => {
-      throw new DeployFailure(error instanceof Error ? error.message : String(error));
-    });
-    const checkout = await deps.git.checkout(remote, job.commit).catch((error: unknown) => {
-      throw error instanceof GitFetchError ? new DeployFailure(error.message) : error;
-    });
-    try {
-      const last = state?.lastApplied;
-      if (job.trigger.kind !== 'rollback' && last !== undefined && checkout.commitTime < last.commitTime) {
-        const record = finish(
-          'superseded',
-          `commit ${short(job.commit)} is older than the last applied ${short(last.commit)}; not applied (a rollback would be)`,
-        );
-        await deps.store.appendHistory(record);
-        return record;
-      }
-      const { request, objects } = await (async () => {
-        const request = renderRequestOf(app, environment, job.part, checkout.dir);
-        return { request, ...(await render(request, deps.tools)) };
-      })().catch((error: unknown) => {
-        throw error instanceof RenderError ? new DeployFailure(`render failed: ${error.message}`) : error;
-      });
-      if (objects.length === 0 && !environment.allowEmpty) {
-        throw new DeployFailure(
-          `${request.path} rendered no objects at ${short(job.commit)}; refusing to apply an empty revision, which would prune everything (set allowEmpty to allow it)`,
-        );
-      }
+    const state = await deps.store.get(job);
+    if (state?.recentJobs.includes(job.id))
+      return run.record('duplicate', `job ${job.id} was recorded before`);
+    return await deployLocked(run, found, state, deps, options).catch((error: unknown) =>
+      recordFailure(run, deps.store, error),
+    );
+  } finally {
+    await lease.release();
+  }
+}
 
-      const cluster = await deps.clusters.connect(clusterOf(deps.config, environment.cluster));
-      const owner = { app: app.name, environment: environment.name, part: job.part };
-      const previous = state?.inventory ?? [];
-      const applied = await applyRevision(objects, {
+/** Under the lock: decide, then apply or record why not. */
+async function deployLocked(
+  run: DeploymentRun,
+  found: ConfiguredPart,
+  state: EnvironmentState | undefined,
+  deps: DeployDependencies,
+  options: DeployOptions,
+): Promise<DeploymentRecord> {
+  const remote = await remoteOf(deps.config, deps.secrets, found.app);
+  const refs = await (options.refs ?? new RefsCache()).list(deps.git, remote);
+  const decision = decide(run.job, found.environment, state, refs);
+  run.target = decision.target;
+  if (decision.kind !== 'apply') {
+    const record = run.record(decision.kind === 'skip' ? 'skipped' : 'current', decision.message);
+    await deps.store.recordDeployment(record, {});
+    return record;
+  }
+  if (decision.pin !== undefined) run.pinChange = { pin: decision.pin };
+  const objects = await renderRevision(deps, remote, found, decision.target.commit);
+  return applyObjects(run, found, state, objects, deps, options.deadline);
+}
+
+/** Validate, apply, prune, wait and record one rendered revision. */
+async function applyObjects(
+  run: DeploymentRun,
+  found: ConfiguredPart,
+  state: EnvironmentState | undefined,
+  objects: KubeObject[],
+  deps: DeployDependencies,
+  deadline: number | undefined,
+): Promise<DeploymentRecord> {
+  const { environment, settings } = found;
+  const commit = run.target?.commit ?? run.job.commit;
+  if (objects.length === 0 && !environment.allowEmpty) {
+    throw new Failure(
+      'rejected',
+      `${settings.path} rendered no objects at ${short(commit)}; refusing to apply an empty revision, which would prune everything (set allowEmpty to allow it)`,
+    );
+  }
+  const cluster = await deps.clusters.connect(clusterOf(deps.config, environment));
+  const owner = keyOf(run.job);
+  const previous = state?.inventory ?? [];
+  const prepare = { cluster, owner, defaultNamespace: environment.namespace };
+  if (settings.prune && !overridesBudget(run.job))
+    checkDeletionBudget(
+      environment,
+      previous,
+      pruneCandidates(previous, await plannedRefs(objects, prepare)),
+    );
+  const applied = await applyRevision(objects, {
+    ...prepare,
+    previous,
+    recreateOnImmutableChange: environment.recreateOnImmutableChange,
+    ignore: environment.ignoreDifferences,
+  });
+  const pruned = settings.prune
+    ? await pruneObjects(previous, applied.inventory, {
         cluster,
         owner,
-        defaultNamespace: environment.namespace,
-        previous,
-        recreateOnImmutableChange: environment.recreateOnImmutableChange,
-      }).catch((error: unknown) => {
-        if (error instanceof RevisionRejected) throw new DeployFailure(error.message, error.rejections);
-        if (error instanceof ApplyFailed) throw new DeployFailure(error.message, error.results);
-        throw error;
-      });
+        allowPersistentVolumeClaims: environment.prunePersistentVolumeClaims,
+      })
+    : [];
+  return settle(run, { cluster, found, applied, pruned, previous, deadline }, deps.store);
+}
 
-      const pruneEnabled = job.part === 'config' ? (environment.config?.prune ?? true) : environment.prune;
-      const pruned = pruneEnabled
-        ? await pruneObjects(previous, applied.inventory, {
-            cluster,
-            owner,
-            allowPersistentVolumeClaims: environment.prunePersistentVolumeClaims,
-          })
-        : [];
-      const results = [...applied.results, ...pruned];
-      const { live, unhealthy } = await waitForHealth(
-        cluster,
-        applied.live,
-        environment.healthTimeoutSeconds * 1000,
-      );
-      const failedPrunes = pruned.filter((r) => r.action === 'failed');
-      const problems = [
-        ...(unhealthy.length > 0
-          ? [`not healthy after ${environment.healthTimeoutSeconds}s:\n${describeUnhealthy(unhealthy)}`]
-          : []),
-        ...failedPrunes.map((r) => r.message ?? ''),
-      ];
-      const record = finish(
-        problems.length > 0 ? 'failed' : 'succeeded',
-        problems.length > 0 ? problems.join('\n') : `applied ${short(job.commit)}: ${summarise(results)}`,
-        results,
-      );
-      await deps.store.recordDeployment(record, {
-        commit: {
-          commit: job.commit,
-          ref: job.ref,
-          commitTime: checkout.commitTime,
-          deploymentId: id,
-          appliedAt: record.finishedAt,
-        },
-        inventory: keepUnpruned(withSettledVersions(applied.inventory, live), previous, pruned),
-        desired: applied.desired,
-      });
-      return record;
-    } finally {
-      await checkout.dispose();
-    }
-  } catch (error) {
-    if (!(error instanceof DeployFailure)) {
-      // Best effort, so that the environment's history shows why a job is retried or lands in the DLQ.
-      const message = `attempt failed, the job will be retried: ${error instanceof Error ? error.message : String(error)}`;
-      await deps.store.recordDeployment(finish('failed', message)).catch(() => undefined);
-      throw error;
-    }
-    const record = finish('failed', error.message, error.results);
-    await deps.store.recordDeployment(record);
-    return record;
-  } finally {
-    await deps.store.unlock(key, id);
+interface Applied {
+  readonly cluster: Cluster;
+  readonly found: ConfiguredPart;
+  readonly applied: Awaited<ReturnType<typeof applyRevision>>;
+  readonly pruned: readonly ObjectResult[];
+  readonly previous: readonly InventoryEntry[];
+  readonly deadline: number | undefined;
+}
+
+/** Waits for health within the health timeout and the deadline, then records the outcome. */
+async function settle(run: DeploymentRun, step: Applied, store: EnvironmentStore): Promise<DeploymentRecord> {
+  const { applied, pruned, found } = step;
+  const healthMs = found.environment.healthTimeoutSeconds * 1000;
+  const leftMs = step.deadline === undefined ? healthMs : step.deadline - Date.now() - RECORD_MARGIN_MS;
+  const { live, unhealthy } = await waitForHealth(
+    step.cluster,
+    applied.live,
+    Math.max(0, Math.min(healthMs, leftMs)),
+  );
+  if (unhealthy.length > 0 && leftMs < healthMs) {
+    throw new Failure(
+      'transient',
+      `the deployment ran out of time waiting for health:\n${describeUnhealthy(unhealthy)}`,
+    );
   }
+  const failedPrunes = pruned.filter((r) => r.action === 'failed');
+  const problems = [
+    ...(unhealthy.length > 0
+      ? [`not healthy after ${found.environment.healthTimeoutSeconds}s:\n${describeUnhealthy(unhealthy)}`]
+      : []),
+    ...failedPrunes.map((r) => r.message ?? ''),
+  ];
+  const results = [...applied.results, ...pruned];
+  const commit = run.target?.commit ?? run.job.commit;
+  const record =
+    problems.length > 0
+      ? run.record('failed', problems.join('\n'), results, 'rejected')
+      : run.record('succeeded', `applied ${short(commit)}: ${summarise(results)}`, results);
+  const change: StateChange = {
+    ...run.pinChange,
+    sync: syncOf(record),
+    applied: {
+      commit: { commit, ref: record.ref, deploymentId: run.id, appliedAt: record.finishedAt },
+      inventory: keepUnpruned(withSettledVersions(applied.inventory, live), step.previous, pruned),
+      desired: applied.desired,
+    },
+  };
+  await store.recordDeployment(record, change);
+  return record;
 }
 
-function clusterOf(config: Config, name: string) {
-  const cluster = config.clusters.find((c) => c.name === name);
-  if (cluster === undefined) throw new DeployFailure(`no cluster ${name} in the configuration`);
-  return cluster;
+/**
+ * Records a failed run with its class and the objects it reached. A transient failure is thrown again after
+ * recording (best effort), so that the queue retries it; the others are the deployment's outcome.
+ */
+async function recordFailure(
+  run: DeploymentRun,
+  store: EnvironmentStore,
+  error: unknown,
+): Promise<DeploymentRecord> {
+  const failure = classify(error);
+  const results = (error as { results?: readonly ObjectResult[] }).results ?? [];
+  const message =
+    failure === 'transient'
+      ? `attempt failed, the job will be retried: ${errorMessage(error)}`
+      : errorMessage(error);
+  const record = run.record('failed', message, results, failure);
+  const change: StateChange = { ...run.pinChange, sync: syncOf(record) };
+  if (failure !== 'transient') {
+    await store.recordDeployment(record, change);
+    return record;
+  }
+  await store.recordDeployment(record, change).catch(() => undefined);
+  throw error;
 }
 
-function summarise(results: readonly ObjectResult[]): string {
-  const counts = new Map<string, number>();
-  for (const { action } of results) counts.set(action, (counts.get(action) ?? 0) + 1);
-  return [...counts].map(([action, count]) => `${count} ${action}`).join(', ') || 'no objects';
-}
+const overridesBudget = (job: DeployJob) =>
+  job.trigger.kind === 'manual' && job.trigger.overrideDeletionBudget;
 
 /** Records the resourceVersions objects settled at once healthy, so an untouched one is known unchanged next time. */
 function withSettledVersions(
@@ -233,6 +228,6 @@ function keepUnpruned(
   previous: readonly InventoryEntry[],
   pruned: readonly ObjectResult[],
 ): InventoryEntry[] {
-  const failed = new Set(pruned.filter((r) => r.action === 'failed').map((r) => describeRef(r.ref)));
-  return [...next, ...previous.filter((entry) => failed.has(describeRef(entry)))];
+  const failed = new Set(pruned.filter((r) => r.action === 'failed').map((r) => refKey(r.ref)));
+  return [...next, ...previous.filter((entry) => failed.has(refKey(entry)))];
 }

@@ -1,187 +1,253 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { prepareObjects } from '../apply/engine.ts';
-import { type Config, findEnvironment } from '../config.ts';
-import { type RenderTools, render } from '../deploy/render.ts';
-import { remoteOf, renderRequestOf } from '../deploy/source.ts';
-import type { DeployJob } from '../jobs.ts';
+// The reconcile use case: one environment part compared with Git (has its tracked ref moved past the last
+// applied commit?) and with its cluster (has a live object drifted from the last applied revision?), in named
+// steps: observe, judge, act, record. Every check is recorded; a failing one (Git or cluster unreachable) is
+// recorded as an error and tried again next tick, never thrown.
+import { prepareObjects } from '../apply/prepare.ts';
+import { errorMessage } from '../errors.ts';
+import { checkIdOf, type EnvironmentCheck } from '../model/check.ts';
+import { short } from '../model/commit.ts';
+import { createJob } from '../model/job.ts';
+import { type ConfiguredPart, clusterOf, findPart, keyOf, type PartKey } from '../model/part.ts';
 import type {
+  CheckChange,
   CheckRecord,
-  CheckStore,
-  ClusterConnector,
-  EnvironmentCheck,
-  EnvironmentKey,
+  DriftedObject,
   EnvironmentState,
-  GitRemote,
-  GitSource,
-  JobQueue,
-  SecretSource,
-} from '../ports.ts';
+  QueuedDeploy,
+} from '../model/records.ts';
+import type { CheckStore, ClusterConnector, JobQueue } from '../ports.ts';
+import { RefsCache, remoteOf, renderRevision, type SourceDependencies } from '../source/revision.ts';
+import { type Target, trackedHead } from '../source/tracked-ref.ts';
 import { detectDrift } from './drift.ts';
-import { trackedHead } from './tracked-ref.ts';
 
-export interface CheckDependencies {
-  readonly config: Config;
+export interface CheckDependencies extends SourceDependencies {
   readonly store: CheckStore;
-  readonly git: GitSource;
-  readonly secrets: SecretSource;
   readonly clusters: ClusterConnector;
   readonly queue: JobQueue;
-  readonly tools: RenderTools;
 }
 
-/** Remote refs listed once per repository within one batch of checks. */
-export type RefsCache = Map<string, Promise<Map<string, string>>>;
+/** A deploy or heal enqueued this long ago counts as still queued: a later check says so and sends none. */
+export const QUEUED_GRACE_MS = 10 * 60 * 1000;
 
-const short = (commit: string) => commit.slice(0, 12);
+/** What a check saw: the tracked head and the drifted objects of the last applied revision. */
+interface Observation {
+  readonly state: EnvironmentState | undefined;
+  readonly head: Target | undefined;
+  readonly drifted: readonly DriftedObject[];
+  readonly dryRuns: number;
+}
 
-/**
- * Compares one environment part with Git (has its tracked ref moved past the last applied commit?) and with
- * its cluster (has a live object drifted from the last applied revision?), then acts: enqueues a deploy
- * (auto-sync) or a heal (self-heal), or records OutOfSync. Every check is recorded; a failing one (Git or
- * cluster unreachable) is recorded as an error and tried again next tick, never thrown.
- */
+/** What a check decided, before it is recorded. */
+interface Verdict {
+  readonly action: CheckRecord['action'];
+  readonly message: string;
+  readonly change: CheckChange;
+  /** The deploy to enqueue. */
+  readonly enqueue?: QueuedDeploy & { readonly ref: string };
+}
+
 export async function checkEnvironment(
   check: EnvironmentCheck,
   deps: CheckDependencies,
-  refsCache: RefsCache = new Map(),
+  refs: RefsCache = new RefsCache(),
 ): Promise<CheckRecord> {
-  const key: EnvironmentKey = { app: check.app, environment: check.environment, part: check.part };
-  const id = `${check.tickId}-${randomBytes(3).toString('hex')}`;
-  const at = new Date().toISOString();
-  const found = findEnvironment(deps.config, check.app, check.environment);
-  let state: EnvironmentState | undefined;
-  let head: { ref: string; commit: string } | undefined;
-  const record = async (
-    action: CheckRecord['action'],
-    message: string,
-    drifted: CheckRecord['drifted'] = [],
-    sync?: EnvironmentState['sync'],
-  ): Promise<CheckRecord> => {
-    const result: CheckRecord = {
-      id,
-      at,
-      ...(head === undefined ? {} : { headCommit: head.commit, headRef: head.ref }),
-      drifted,
-      action,
-      message,
+  const key = keyOf(check);
+  const base = { id: checkIdOf(check), at: new Date().toISOString() };
+  const found = findPart(deps.config, key);
+  if (found === undefined) {
+    const record = {
+      ...base,
+      drifted: [],
+      action: 'error' as const,
+      message: `no part ${check.part} of ${check.app}/${check.environment} in the configuration`,
     };
-    await deps.store.recordCheck(key, result, sync);
-    return result;
-  };
-  if (found === undefined)
-    return record('error', `no environment ${check.environment} of app ${check.app} in the configuration`);
-  const { app, environment } = found;
-  const autoSync = check.part === 'config' ? (environment.config?.autoSync ?? true) : environment.autoSync;
+    await deps.store.recordCheck(key, record, {});
+    return record;
+  }
+  let head: Target | undefined;
   try {
-    state = await deps.store.get(key);
-    const remote = await remoteOf(deps.config, deps.secrets, app);
-    head = trackedHead(environment.trigger, await listRefs(deps.git, remote, refsCache));
-    const last = state?.lastApplied;
-
-    if (head !== undefined && head.commit !== last?.commit) {
-      const message = `${head.ref} is at ${short(head.commit)}, last applied ${last === undefined ? 'nothing' : short(last.commit)}`;
-      if (!autoSync) {
-        return record('out-of-sync', `${message}; autoSync is off, nothing applied`, [], {
-          status: 'OutOfSync',
-          message,
-          at,
-        });
-      }
-      await enqueue(deps.queue, key, head, { kind: 'reconcile', checkId: id, reason: 'new-commit' });
-      return record('deploy', `${message}; deploy enqueued`);
-    }
-    if (last === undefined || state === undefined)
-      return record('none', 'nothing applied yet, no commit to follow');
-
-    const cluster = await deps.clusters.connect(clusterOf(deps.config, environment.cluster));
-    const owner = { app: app.name, environment: environment.name, part: check.part };
-    // For revisions too large to keep with the deployment: fetch and render the last applied commit again.
-    const rerender = async () => {
-      const checkout = await deps.git.checkout(remote, last.commit);
-      try {
-        const { objects } = await render(
-          renderRequestOf(app, environment, check.part, checkout.dir),
-          deps.tools,
-        );
-        return await prepareObjects(objects, { cluster, owner, defaultNamespace: environment.namespace });
-      } finally {
-        await checkout.dispose();
-      }
+    const seen = await observe(key, found, deps, refs);
+    head = seen.head;
+    const verdict = judge(seen, found, base);
+    const record = {
+      ...base,
+      ...headOf(head),
+      drifted: seen.drifted,
+      action: verdict.action,
+      message: verdict.message,
     };
-    const report = await detectDrift({
-      cluster,
-      owner,
-      inventory: state.inventory,
-      ignore: environment.ignoreDifferences,
-      desired: async () => (await deps.store.getDesired(key)) ?? (await rerender()),
-    });
-    if (report.moved) await deps.store.refreshInventory(key, last.deploymentId, report.settled);
-    if (report.drifted.length === 0) {
-      const healed =
-        state.sync.status === 'OutOfSync' ? { status: 'Synced' as const, message: 'in sync', at } : undefined;
-      return record(
-        'none',
-        `in sync with ${short(last.commit)} (${report.dryRuns} object(s) dry-run)`,
-        [],
-        healed,
-      );
-    }
-    const message = `${report.drifted.length} object(s) drifted from ${short(last.commit)}: ${report.drifted.map((d) => `${d.object} (${d.reason})`).join(', ')}`;
-    if (environment.selfHeal && autoSync) {
-      await enqueue(
-        deps.queue,
-        key,
-        { ref: last.ref, commit: last.commit },
-        { kind: 'reconcile', checkId: id, reason: 'drift' },
-      );
-      return record('heal', `${message}; re-apply enqueued`, report.drifted);
-    }
-    return record('out-of-sync', `${message}; selfHeal is off, nothing applied`, report.drifted, {
-      status: 'OutOfSync',
-      message,
-      at,
-    });
+    await deps.store.recordCheck(key, record, verdict.change);
+    return verdict.enqueue === undefined ? record : await enqueue(deps, key, verdict.enqueue, record);
   } catch (error) {
-    return record(
-      'error',
-      `check failed, tried again next tick: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    const record = {
+      ...base,
+      ...headOf(head),
+      drifted: [],
+      action: 'error' as const,
+      message: `check failed, tried again next tick: ${errorMessage(error)}`,
+    };
+    await deps.store.recordCheck(key, record, { queued: null });
+    return record;
   }
 }
 
-function clusterOf(config: Config, name: string) {
-  const cluster = config.clusters.find((c) => c.name === name);
-  if (cluster === undefined) throw new Error(`no cluster ${name} in the configuration`);
-  return cluster;
+const headOf = (head: Target | undefined) =>
+  head === undefined ? {} : { headCommit: head.commit, headRef: head.ref };
+
+/** Reads the tracked head and, when a revision was applied, the drift from it: every time, also while a newer head waits. */
+async function observe(
+  key: PartKey,
+  found: ConfiguredPart,
+  deps: CheckDependencies,
+  refs: RefsCache,
+): Promise<Observation> {
+  const state = await deps.store.get(key);
+  const remote = await remoteOf(deps.config, deps.secrets, found.app);
+  const head = trackedHead(found.environment.trigger, await refs.list(deps.git, remote));
+  const last = state?.lastApplied;
+  if (state === undefined || last === undefined) return { state, head, drifted: [], dryRuns: 0 };
+  const cluster = await deps.clusters.connect(clusterOf(deps.config, found.environment));
+  const prepare = { cluster, owner: key, defaultNamespace: found.environment.namespace };
+  // For revisions too large to keep with the deployment: fetch and render the last applied commit again.
+  const rerender = async () =>
+    prepareObjects(await renderRevision(deps, remote, found, last.commit), prepare);
+  const report = await detectDrift({
+    cluster,
+    owner: key,
+    inventory: state.inventory,
+    ignore: found.environment.ignoreDifferences,
+    desired: async () => (await deps.store.getDesired(key)) ?? (await rerender()),
+  });
+  if (report.moved) await deps.store.refreshInventory(key, last.deploymentId, report.settled);
+  return { state, head, drifted: report.drifted, dryRuns: report.dryRuns };
 }
 
-function listRefs(git: GitSource, remote: GitRemote, cache: RefsCache): Promise<Map<string, string>> {
-  let refs = cache.get(remote.url);
-  if (refs === undefined) {
-    refs = git.listRefs(remote);
-    cache.set(remote.url, refs);
+/** Decides what the check does: heal, deploy, report OutOfSync or pinned, or nothing. */
+function judge(seen: Observation, found: ConfiguredPart, base: { id: string; at: string }): Verdict {
+  const { state, head, drifted } = seen;
+  const { autoSync, selfHeal } = found.settings;
+  const last = state?.lastApplied;
+  const driftText =
+    drifted.length === 0
+      ? ''
+      : `${drifted.length} object(s) drifted from ${short(last?.commit ?? '')}: ${drifted.map((d) => `${d.object} (${d.reason})`).join(', ')}`;
+  const outOfSync = (message: string) => ({ sync: { status: 'OutOfSync' as const, message, at: base.at } });
+  const pin = state?.pin;
+  if (pin !== undefined) {
+    const text = [
+      `pinned at ${short(pin.commit)} by ${pin.by}`,
+      head === undefined ? '' : `${head.ref} is at ${short(head.commit)}`,
+      driftText,
+    ]
+      .filter((t) => t !== '')
+      .join('; ');
+    if (drifted.length > 0 && selfHeal && autoSync)
+      return queueOrSay(
+        state,
+        { commit: pin.commit, ref: pin.ref, reason: 'drift' },
+        'heal',
+        `${text}; heal to the pinned commit`,
+        base,
+        outOfSync(text),
+      );
+    return {
+      action: 'pinned',
+      message: `${text}; resume to follow the ref`,
+      change: head?.commit === pin.commit && drifted.length === 0 ? {} : outOfSync(text),
+    };
   }
-  return refs;
-}
-
-/** One reconcile job; deduplicated per check so that a retried check does not enqueue twice. */
-async function enqueue(
-  queue: JobQueue,
-  key: EnvironmentKey,
-  target: { ref: string; commit: string },
-  trigger: DeployJob['trigger'],
-): Promise<void> {
-  const job: DeployJob = {
-    ...key,
-    ref: target.ref,
-    commit: target.commit,
-    trigger,
-    enqueuedAt: new Date().toISOString(),
+  if (head !== undefined && head.commit !== last?.commit) {
+    const text = [
+      `${head.ref} is at ${short(head.commit)}, last applied ${last === undefined ? 'nothing' : short(last.commit)}`,
+      driftText,
+    ]
+      .filter((t) => t !== '')
+      .join('; ');
+    if (state?.sync.failure === 'rejected' && state.sync.commit === head.commit)
+      return {
+        action: 'none',
+        message: `${text}; that commit was rejected, waiting for a new one`,
+        change: {},
+      };
+    if (!autoSync)
+      return {
+        action: 'out-of-sync',
+        message: `${text}; autoSync is off, nothing applied`,
+        change: outOfSync(text),
+      };
+    return queueOrSay(state, { ...head, reason: 'new-commit' }, 'deploy', text, base, outOfSync(text));
+  }
+  if (last === undefined)
+    return { action: 'none', message: 'nothing applied yet, no commit to follow', change: {} };
+  if (drifted.length > 0) {
+    if (selfHeal && autoSync)
+      return queueOrSay(
+        state,
+        { commit: last.commit, ref: last.ref, reason: 'drift' },
+        'heal',
+        driftText,
+        base,
+        outOfSync(driftText),
+      );
+    return {
+      action: 'out-of-sync',
+      message: `${driftText}; selfHeal is off, nothing applied`,
+      change: outOfSync(driftText),
+    };
+  }
+  const healed =
+    state?.sync.status === 'OutOfSync'
+      ? { sync: { status: 'Synced' as const, message: 'in sync', at: base.at, commit: last.commit } }
+      : {};
+  return {
+    action: 'none',
+    message: `in sync with ${short(last.commit)} (${seen.dryRuns} object(s) dry-run)`,
+    change: healed,
   };
-  const deduplicationId = createHash('sha256')
-    .update(
-      `reconcile\n${key.app}\n${key.environment}\n${key.part}\n${target.commit}\n${trigger.kind === 'reconcile' ? trigger.reason : ''}`,
-    )
-    .digest('hex');
-  await queue.enqueue([{ job, deduplicationId }]);
+}
+
+/** Enqueues a deploy, or says it is already queued when an earlier check's is still within its grace period. */
+function queueOrSay(
+  state: EnvironmentState | undefined,
+  target: { commit: string; ref: string; reason: QueuedDeploy['reason'] },
+  action: 'deploy' | 'heal',
+  text: string,
+  base: { id: string; at: string },
+  change: CheckChange,
+): Verdict {
+  const queued = state?.queued;
+  const recent = queued !== undefined && Date.parse(base.at) - Date.parse(queued.at) < QUEUED_GRACE_MS;
+  if (recent && queued.commit === target.commit && queued.reason === target.reason) {
+    return {
+      action: 'queued',
+      message: `${text}; a ${action} is already queued (since ${queued.at})`,
+      change,
+    };
+  }
+  const marker = { commit: target.commit, reason: target.reason, checkId: base.id, at: base.at };
+  return {
+    action,
+    message: `${text}; ${action === 'heal' ? 're-apply' : 'deploy'} enqueued`,
+    change: { ...change, queued: marker },
+    enqueue: { ...marker, ref: target.ref },
+  };
+}
+
+/** Sends the job after the check (with its marker) is recorded, so a fast deployment clears the marker after it. */
+async function enqueue(
+  deps: CheckDependencies,
+  key: PartKey,
+  queued: QueuedDeploy & { ref: string },
+  record: CheckRecord,
+): Promise<CheckRecord> {
+  const job = createJob(key, queued, { kind: 'reconcile', checkId: queued.checkId, reason: queued.reason });
+  try {
+    await deps.queue.enqueue([job]);
+    return record;
+  } catch (error) {
+    const message = `${record.message}, but the deploy queue refused it: ${errorMessage(error)}`;
+    const failed = { ...record, action: 'error' as const, message };
+    await deps.store.recordCheck(key, failed, { queued: null });
+    return failed;
+  }
 }

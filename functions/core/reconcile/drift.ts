@@ -1,15 +1,17 @@
 import diff from 'microdiff';
 import pLimit from 'p-limit';
 import { comparable, differs } from '../apply/diff.ts';
-import type { InventoryEntry } from '../apply/inventory.ts';
 import type { IgnoreRule } from '../config.ts';
+import type { InventoryEntry } from '../model/inventory.ts';
+import type { PartKey } from '../model/part.ts';
+import type { DriftedObject } from '../model/records.ts';
 import { describeRef, type KubeObject, refKey, refOf } from '../objects.ts';
-import { type Owner, ownerLabels } from '../ownership.ts';
-import type { Cluster, DriftedObject } from '../ports.ts';
+import { ownerLabels } from '../ownership.ts';
+import type { Cluster } from '../ports.ts';
 
 export interface DriftOptions {
   readonly cluster: Cluster;
-  readonly owner: Owner;
+  readonly owner: PartKey;
   readonly inventory: readonly InventoryEntry[];
   /** The last applied revision's objects; called only when some object moved since it was applied. */
   readonly desired: () => Promise<readonly KubeObject[]>;

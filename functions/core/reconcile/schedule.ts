@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
-import type { JobPart } from '../jobs.ts';
-import type { EnvironmentCheck } from '../ports.ts';
+import type { EnvironmentCheck } from '../model/check.ts';
+import { partsOf } from '../model/part.ts';
 
 /**
  * One tick's checks: one per part of every environment that is not suspended, each delayed by a random
@@ -17,11 +17,11 @@ export function planChecks(
     app.environments
       .filter((environment) => !environment.suspend)
       .flatMap((environment) =>
-        (environment.config === undefined ? ['app'] : ['app', 'config']).map((part) => ({
+        partsOf(environment).map((part) => ({
           check: {
             app: app.name,
             environment: environment.name,
-            part: part as JobPart,
+            part,
             tickId,
             scheduledAt: now.toISOString(),
           },
@@ -29,20 +29,4 @@ export function planChecks(
         })),
       ),
   );
-}
-
-/** A check from a queue message's body, or undefined when the body is not one. */
-export function parseEnvironmentCheck(body: string): EnvironmentCheck | undefined {
-  try {
-    const value = JSON.parse(body) as Partial<EnvironmentCheck>;
-    const valid =
-      typeof value.app === 'string' &&
-      typeof value.environment === 'string' &&
-      (value.part === 'app' || value.part === 'config') &&
-      typeof value.tickId === 'string' &&
-      typeof value.scheduledAt === 'string';
-    return valid ? (value as EnvironmentCheck) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,19 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { Failure } from '../errors.ts';
 import type { KubeObject } from '../objects.ts';
-
-const run = promisify(execFile);
-
-/** The kubectl (with its built-in kustomize) and helm binaries that render Kustomize and Helm sources. */
-export interface RenderTools {
-  readonly kubectl: string;
-  readonly helm: string;
-}
+import type { ManifestTools } from '../ports.ts';
 
 export interface RenderRequest {
   /** The checked-out commit. */
@@ -26,83 +17,40 @@ export interface RenderRequest {
   readonly valuesFiles: readonly string[];
 }
 
-export type SourceKind = 'plain' | 'kustomize' | 'helm';
+type SourceKind = 'plain' | 'kustomize' | 'helm';
 
 /** A source that does not render: the message names the file (and line) at fault. */
-export class RenderError extends Error {
+export class RenderError extends Failure {
   override name = 'RenderError';
+  constructor(message: string) {
+    super('rejected', message);
+  }
 }
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-export function detectSource(dir: string): SourceKind {
+function detectSource(dir: string): SourceKind {
   if (existsSync(join(dir, 'Chart.yaml'))) return 'helm';
   if (KUSTOMIZATION_FILES.some((file) => existsSync(join(dir, file)))) return 'kustomize';
   return 'plain';
 }
 
 /** Renders a directory of YAML/JSON manifests, a Kustomize directory or a Helm chart into objects. */
-export async function render(
-  request: RenderRequest,
-  tools: RenderTools,
-): Promise<{ kind: SourceKind; objects: KubeObject[] }> {
+export async function render(request: RenderRequest, tools: ManifestTools): Promise<KubeObject[]> {
   const dir = join(request.root, request.path);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
     throw new RenderError(`path ${request.path} is not a directory in this commit`);
   }
-  const kind = detectSource(dir);
-  switch (kind) {
+  switch (detectSource(dir)) {
     case 'plain':
-      return { kind, objects: await renderPlain(request.root, dir) };
+      return renderPlain(request.root, dir);
     case 'kustomize':
-      return {
-        kind,
-        objects: parseManifests(
-          await tool(tools.kubectl, ['kustomize', dir], 'kustomize'),
-          `kustomize ${request.path}`,
-        ),
-      };
+      return parseManifests(await tools.kustomize(dir), `kustomize ${request.path}`);
     case 'helm': {
-      const values = request.valuesFiles.flatMap((file) => ['--values', join(dir, file)]);
-      const args = [
-        'template',
-        request.releaseName,
-        dir,
-        '--namespace',
-        request.namespace,
-        '--include-crds',
-        ...values,
-      ];
-      return {
-        kind,
-        objects: parseManifests(
-          await tool(tools.helm, args, 'helm template'),
-          `helm template ${request.path}`,
-        ),
-      };
+      const { releaseName, namespace, valuesFiles } = request;
+      const text = await tools.helmTemplate({ releaseName, chartDir: dir, namespace, valuesFiles });
+      return parseManifests(text, `helm template ${request.path}`);
     }
-  }
-}
-
-async function tool(binary: string, args: string[], what: string): Promise<string> {
-  const home = tmpdir();
-  try {
-    const { stdout } = await run(binary, args, {
-      maxBuffer: 512 * 1024 * 1024,
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        HELM_CACHE_HOME: join(home, 'helm', 'cache'),
-        HELM_CONFIG_HOME: join(home, 'helm', 'config'),
-        HELM_DATA_HOME: join(home, 'helm', 'data'),
-      },
-    });
-    return stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new RenderError(
-      `${what} failed: ${stderr || (error instanceof Error ? error.message : String(error))}`,
-    );
   }
 }
 

@@ -1,0 +1,104 @@
+// Preparing rendered objects for the cluster: namespaces defaulted, ownership labels added, kinds checked
+// against what the cluster and the revision's CRDs define. Shared by the apply engine and drift detection.
+import type { ObjectResult } from '../model/inventory.ts';
+import type { PartKey } from '../model/part.ts';
+import {
+  describeRef,
+  groupOf,
+  hashObject,
+  type KubeObject,
+  type ObjectRef,
+  refKey,
+  refOf,
+} from '../objects.ts';
+import { ownerLabels } from '../ownership.ts';
+import type { Cluster } from '../ports.ts';
+import { RevisionRejected } from './errors.ts';
+
+export interface PrepareOptions {
+  readonly cluster: Cluster;
+  readonly owner: PartKey;
+  /** Namespace of namespaced objects that name none. */
+  readonly defaultNamespace: string;
+}
+
+/** An object ready to apply: defaulted, labelled, hashed, and what is known of it before any change. */
+export interface Planned {
+  /** The object as Git says, defaulted and labelled: what is hashed, stored and compared for drift. */
+  readonly desired: KubeObject;
+  /** The object as sent: `desired` with the live values kept at ignored pointers. */
+  object: KubeObject;
+  readonly ref: ObjectRef;
+  readonly key: string;
+  readonly hash: string;
+  /** Its kind or namespace comes with this revision, so it can be checked only once they exist. */
+  deferred: boolean;
+  live?: KubeObject | undefined;
+  dryRun?: KubeObject;
+  recreate?: boolean;
+  knownUnchanged?: boolean;
+}
+
+/** The objects as the engine applies them: namespaces defaulted, ownership labels added. */
+export async function prepareObjects(
+  objects: readonly KubeObject[],
+  options: PrepareOptions,
+): Promise<KubeObject[]> {
+  const { planned, rejections } = await plan(objects, options);
+  if (rejections.length > 0) throw new RevisionRejected(rejections);
+  return planned.map((p) => p.desired);
+}
+
+/** Defaults namespaces, adds ownership labels, and rejects kinds that neither the cluster nor the revision define. */
+export async function plan(
+  objects: readonly KubeObject[],
+  options: PrepareOptions,
+): Promise<{ planned: Planned[]; rejections: ObjectResult[] }> {
+  const definedKinds = new Map<string, boolean>();
+  for (const o of objects) {
+    if (o.kind !== 'CustomResourceDefinition') continue;
+    const spec = (o.spec ?? {}) as { group?: string; scope?: string; names?: { kind?: string } };
+    definedKinds.set(`${spec.group}/${spec.names?.kind}`, spec.scope === 'Namespaced');
+  }
+  const rejections: ObjectResult[] = [];
+  const seen = new Set<string>();
+  const planned: Planned[] = [];
+  for (const source of objects) {
+    const served = await options.cluster.resourceType(source.apiVersion, source.kind);
+    const namespaced = served?.namespaced ?? definedKinds.get(`${groupOf(source.apiVersion)}/${source.kind}`);
+    if (namespaced === undefined) {
+      const ref = refOf(source);
+      rejections.push({
+        ref,
+        action: 'failed',
+        message: `${describeRef(ref)}: the cluster does not serve kind ${source.kind} (${source.apiVersion}) and no CRD in this revision defines it`,
+      });
+      continue;
+    }
+    const { namespace, ...metadata } = source.metadata;
+    const object: KubeObject = {
+      ...source,
+      metadata: {
+        ...metadata,
+        ...(namespaced ? { namespace: namespace ?? options.defaultNamespace } : {}),
+        labels: { ...source.metadata.labels, ...ownerLabels(options.owner) },
+      },
+    };
+    const ref = refOf(object);
+    const key = refKey(ref);
+    if (seen.has(key)) {
+      rejections.push({ ref, action: 'failed', message: `${describeRef(ref)}: declared more than once` });
+      continue;
+    }
+    seen.add(key);
+    planned.push({
+      desired: object,
+      object,
+      ref,
+      key,
+      hash: hashObject(object),
+      deferred: served === undefined,
+    });
+  }
+  return { planned, rejections };
+}

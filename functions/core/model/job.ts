@@ -1,0 +1,122 @@
+// The deploy job: the message on the deploy queue. A push or reconcile job is a signal that a part may be behind
+// its tracked ref; the worker decides what the part runs when it takes the job. A manual job either pins a
+// commit or releases the pin and follows the ref again.
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { RepositoryConfig } from '../config.ts';
+import { COMMIT_ID } from './commit.ts';
+import { type PartKey, partId } from './part.ts';
+
+export type Provider = RepositoryConfig['provider'];
+
+/** What started a deployment. */
+export type JobTrigger =
+  | { readonly kind: 'push'; readonly deliveryId: string; readonly provider: Provider }
+  | { readonly kind: 'reconcile'; readonly checkId: string; readonly reason: 'new-commit' | 'drift' }
+  | {
+      readonly kind: 'manual';
+      readonly requestedBy: string;
+      /** Pin the part at the job's commit (auto-sync paused until resumed), or release a pin and follow the ref. */
+      readonly pin: boolean;
+      /** Prune even when the deployment would delete more objects than the environment's deletion budget. */
+      readonly overrideDeletionBudget: boolean;
+    };
+
+export interface DeployJob extends PartKey {
+  /** Unique per job and stable across redeliveries: the queue's deduplication id and the record's job id. */
+  readonly id: string;
+  /** The ref that moved (`refs/heads/main`, `refs/tags/v1.4.0`), or the ref a pin is recorded with. */
+  readonly ref: string;
+  /** The commit the sender saw: a hint for push and reconcile jobs, the target of a pinning manual job. */
+  readonly commit: string;
+  readonly trigger: JobTrigger;
+  /** ISO-8601 time the job was made. */
+  readonly enqueuedAt: string;
+}
+
+/**
+ * The one deduplication rule. A push job is one per delivery and part, a reconcile job one per check, reason,
+ * commit and part (so a new check can enqueue a heal or a retry again), a manual job is always new.
+ */
+function jobId(key: PartKey, commit: string, trigger: JobTrigger): string {
+  const source =
+    trigger.kind === 'push'
+      ? `push\n${trigger.provider}#${trigger.deliveryId}`
+      : trigger.kind === 'reconcile'
+        ? `reconcile\n${trigger.checkId}\n${trigger.reason}\n${commit}`
+        : `manual\n${randomBytes(12).toString('hex')}`;
+  return createHash('sha256')
+    .update(`${source}\n${partId(key)}`)
+    .digest('hex');
+}
+
+/** The one factory of deploy jobs. */
+export function createJob(
+  key: PartKey,
+  target: { readonly ref: string; readonly commit: string },
+  trigger: JobTrigger,
+  enqueuedAt: Date = new Date(),
+): DeployJob {
+  return {
+    id: jobId(key, target.commit, trigger),
+    app: key.app,
+    environment: key.environment,
+    part: key.part,
+    ref: target.ref,
+    commit: target.commit,
+    trigger,
+    enqueuedAt: enqueuedAt.toISOString(),
+  };
+}
+
+// Built on first use, so that a bundle importing only `createJob` (the webhook) leaves zod out.
+function deployJobSchema() {
+  return z.object({
+    id: z.string().regex(/^[0-9a-f]{64}$/),
+    app: z.string().min(1),
+    environment: z.string().min(1),
+    part: z.enum(['app', 'config']),
+    ref: z.string().min(1),
+    commit: z.string().regex(COMMIT_ID, 'must be a full commit SHA'),
+    trigger: z.discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('push'),
+        deliveryId: z.string(),
+        provider: z.enum(['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucket-server']),
+      }),
+      z.object({
+        kind: z.literal('reconcile'),
+        checkId: z.string(),
+        reason: z.enum(['new-commit', 'drift']),
+      }),
+      z.object({
+        kind: z.literal('manual'),
+        requestedBy: z.string(),
+        pin: z.boolean(),
+        overrideDeletionBudget: z.boolean(),
+      }),
+    ]),
+    enqueuedAt: z.string(),
+  });
+}
+
+let schema: ReturnType<typeof deployJobSchema> | undefined;
+
+/** A deploy job from a queue message's body, or undefined when the body is not one. */
+export function parseDeployJob(body: string): DeployJob | undefined {
+  try {
+    schema ??= deployJobSchema();
+    const result = schema.safeParse(JSON.parse(body));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The wait before a job runs again after its `attempt`-th failed run (1-based): 5 s, doubling, at most 5 min.
+ * Both queues use it: the local one's backoff and the SQS message's visibility.
+ */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(5000 * 2 ** (Math.max(1, attempt) - 1), 5 * 60 * 1000);
+}
