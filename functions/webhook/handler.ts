@@ -11,7 +11,10 @@ import { readBuiltConfig } from './built-config.ts';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
 
-/** Built on the first invocation and kept for the container's life: the configuration is read once. */
+/**
+ * Built on the first invocation and kept for the container's life, whatever it answers: the configuration is
+ * read once, and the clients and cached secrets serve every later delivery.
+ */
 let intake: Intake | undefined;
 
 function build(): Intake {
@@ -48,10 +51,11 @@ export async function handler(
   logger.addContext(context);
   try {
     intake ??= build();
+    // The intake answers every delivery, failures included; nothing it does throws.
     return await handleEvent(intake, event);
   } catch (error) {
-    // A configuration that cannot be loaded, or a bug: the host retries, the log says why.
-    intake = undefined;
+    // The configuration or the environment could not be loaded (there is no intake to keep): the host retries,
+    // the log says why.
     logger.error('webhook handler failed', { error });
     return {
       statusCode: 500,

@@ -3,15 +3,15 @@
 // event headers, so they are detected first. Unlike GitHub, they sign the JSON payload even when they send it
 // as a form.
 import {
-  arrayAt,
+  changedPathsOf,
   cloneUrlRepositoryKey,
-  type JsonObject,
   objectAt,
   optionalObjectId,
   pushEvent,
+  refUpdateOf,
 } from './normalise.ts';
-import type { ProviderSpec } from './providers.ts';
-import { AUTHENTIC, refused, verifyHubSignature } from './verification.ts';
+import type { ProviderSpec } from './provider-spec.ts';
+import { hubSignatureVerdict } from './verification.ts';
 
 export const gitea: ProviderSpec = {
   name: 'gitea',
@@ -21,26 +21,25 @@ export const gitea: ProviderSpec = {
     headers['x-forgejo-delivery'] ?? headers['x-gitea-delivery'] ?? headers['x-github-delivery'],
   kind: (event) => (event === 'push' ? 'push' : 'other'),
   repository: cloneUrlRepositoryKey,
-  async verify({ headers, decoded, secrets }) {
+  verify({ headers, decoded, secrets }) {
     const hex = headers['x-forgejo-signature'] ?? headers['x-gitea-signature'];
     const signature = hex !== undefined ? `sha256=${hex}` : headers['x-hub-signature-256'];
-    if (signature === undefined) return refused('missing X-Gitea-Signature');
-    return (await verifyHubSignature(secrets, decoded.payloadText, signature))
-      ? AUTHENTIC
-      : refused('X-Gitea-Signature does not match');
+    return hubSignatureVerdict('X-Gitea-Signature', signature, secrets, decoded.payloadText);
   },
-  normalise(payload: JsonObject) {
-    const commits = arrayAt(payload, 'commits') ?? [];
+  normalise(payload) {
+    const changed = changedPathsOf(payload);
     const total = payload.total_commits;
-    return pushEvent({
-      provider: 'gitea',
-      repository: gitea.repository(payload),
-      payload,
-      peeledCommit: optionalObjectId(objectAt(payload, 'head_commit')?.id, 'head_commit.id'),
-      commits,
-      // Gitea truncates the list it sends; `total_commits` (Gitea 1.18 and later) has the truth. Without it,
-      // the list cannot be trusted to be complete.
-      commitListComplete: typeof total === 'number' && commits.length >= total,
-    });
+    return [
+      pushEvent({
+        provider: 'gitea',
+        repository: gitea.repository(payload),
+        ...refUpdateOf(payload),
+        peeledCommit: optionalObjectId(objectAt(payload, 'head_commit')?.id, 'head_commit.id'),
+        changedPaths: changed.paths,
+        // Gitea truncates the list it sends; `total_commits` (Gitea 1.18 and later) has the truth. Without it,
+        // the list cannot be trusted to be complete.
+        listedEveryPath: typeof total === 'number' && changed.commits >= total,
+      }),
+    ];
   },
 };

@@ -1,15 +1,16 @@
 // GitHub (and GitHub Enterprise Server): `X-GitHub-Event`, `X-GitHub-Delivery`, `X-Hub-Signature-256` over the
 // raw body, which is JSON or a form with a `payload` field.
 import {
-  arrayAt,
+  booleanAt,
+  changedPathsOf,
   cloneUrlRepositoryKey,
-  type JsonObject,
   objectAt,
   optionalObjectId,
   pushEvent,
+  refUpdateOf,
 } from './normalise.ts';
-import type { ProviderSpec } from './providers.ts';
-import { AUTHENTIC, refused, verifyHubSignature } from './verification.ts';
+import type { ProviderSpec } from './provider-spec.ts';
+import { hubSignatureVerdict, refused } from './verification.ts';
 
 /** GitHub lists at most this many commits in a push payload. */
 export const GITHUB_MAX_COMMITS = 2048;
@@ -21,32 +22,28 @@ export const github: ProviderSpec = {
   deliveryId: (headers) => headers['x-github-delivery'],
   kind: (event) => (event === 'push' ? 'push' : event === 'ping' ? 'ping' : 'other'),
   repository: cloneUrlRepositoryKey,
-  async verify({ headers, decoded, secrets }) {
+  verify({ headers, decoded, secrets }) {
     const signature = headers['x-hub-signature-256'];
-    if (signature === undefined) {
-      return refused(
-        headers['x-hub-signature'] === undefined
-          ? 'missing X-Hub-Signature-256'
-          : 'only a SHA-1 X-Hub-Signature was sent: X-Hub-Signature-256 is required',
-      );
+    if (signature === undefined && headers['x-hub-signature'] !== undefined) {
+      return refused('only a SHA-1 X-Hub-Signature was sent: X-Hub-Signature-256 is required');
     }
     // GitHub signs the raw body: the JSON, or the whole form for a form-encoded delivery.
-    return (await verifyHubSignature(secrets, decoded.text, signature))
-      ? AUTHENTIC
-      : refused('X-Hub-Signature-256 does not match');
+    return hubSignatureVerdict('X-Hub-Signature-256', signature, secrets, decoded.text);
   },
-  normalise(payload: JsonObject) {
-    const commits = arrayAt(payload, 'commits') ?? [];
-    return pushEvent({
-      provider: 'github',
-      repository: github.repository(payload),
-      payload,
-      peeledCommit: optionalObjectId(objectAt(payload, 'head_commit')?.id, 'head_commit.id'),
-      commits,
-      commitListComplete: commits.length < GITHUB_MAX_COMMITS,
-      created: typeof payload.created === 'boolean' ? payload.created : undefined,
-      deleted: typeof payload.deleted === 'boolean' ? payload.deleted : undefined,
-      forced: typeof payload.forced === 'boolean' ? payload.forced : undefined,
-    });
+  normalise(payload) {
+    const changed = changedPathsOf(payload);
+    return [
+      pushEvent({
+        provider: 'github',
+        repository: github.repository(payload),
+        ...refUpdateOf(payload),
+        peeledCommit: optionalObjectId(objectAt(payload, 'head_commit')?.id, 'head_commit.id'),
+        changedPaths: changed.paths,
+        listedEveryPath: changed.commits < GITHUB_MAX_COMMITS,
+        created: booleanAt(payload, 'created'),
+        deleted: booleanAt(payload, 'deleted'),
+        forced: booleanAt(payload, 'forced'),
+      }),
+    ];
   },
 };

@@ -1,15 +1,15 @@
 // GitLab: `X-Gitlab-Event`, the secret token in `X-Gitlab-Token`, and with a signing token a Standard Webhooks
 // signature (`webhook-id`, `webhook-timestamp`, `webhook-signature`). JSON bodies only.
 import {
-  arrayAt,
+  changedPathsOf,
   firstRepositoryKey,
-  type JsonObject,
   objectAt,
   optionalObjectId,
   pushEvent,
+  refUpdateOf,
   stringAt,
 } from './normalise.ts';
-import type { ProviderSpec } from './providers.ts';
+import type { ProviderSpec } from './provider-spec.ts';
 import {
   AUTHENTIC,
   refused,
@@ -25,9 +25,13 @@ export const gitlab: ProviderSpec = {
   name: 'gitlab',
   detect: (headers) => headers['x-gitlab-event'] !== undefined,
   event: (headers) => headers['x-gitlab-event'],
-  // `Idempotency-Key` stays the same across GitLab's retries; older GitLab only sends the event UUID.
+  // A signed delivery's id is the signed `webhook-id` (GitLab sets it to the `Idempotency-Key`): the unsigned
+  // headers could be changed to replay the delivery as new. `Idempotency-Key` stays the same across GitLab's
+  // retries; older GitLab only sends the event UUID.
   deliveryId: (headers) =>
-    headers['idempotency-key'] ?? headers['x-gitlab-event-uuid'] ?? headers['webhook-id'],
+    headers['webhook-signature'] !== undefined
+      ? headers['webhook-id']
+      : (headers['idempotency-key'] ?? headers['x-gitlab-event-uuid']),
   kind(event, payload) {
     // System hooks carry pushes of every project; their body names the event.
     const objectKind = stringAt(payload, 'object_kind') ?? stringAt(payload, 'event_name');
@@ -37,10 +41,10 @@ export const gitlab: ProviderSpec = {
     const project = objectAt(payload, 'project');
     const repository = objectAt(payload, 'repository');
     return firstRepositoryKey([
-      stringAt(project, 'git_http_url'),
-      stringAt(project, 'web_url'),
-      stringAt(repository, 'git_http_url'),
-      stringAt(repository, 'homepage'),
+      project?.git_http_url,
+      project?.web_url,
+      repository?.git_http_url,
+      repository?.homepage,
     ]);
   },
   verify({ headers, body, secrets, nowSeconds }) {
@@ -66,19 +70,21 @@ export const gitlab: ProviderSpec = {
     }
     return AUTHENTIC;
   },
-  normalise(payload: JsonObject) {
-    const commits = arrayAt(payload, 'commits') ?? [];
+  normalise(payload) {
+    const changed = changedPathsOf(payload);
     const total = payload.total_commits_count;
-    return pushEvent({
-      provider: 'gitlab',
-      repository: gitlab.repository(payload),
-      payload,
-      // `checkout_sha` is the commit (also for an annotated tag, whose `after` is the tag object); null when
-      // the ref was deleted.
-      peeledCommit: optionalObjectId(payload.checkout_sha, 'checkout_sha'),
-      commits,
-      // GitLab lists at most 20 commits; `total_commits_count` has the truth.
-      commitListComplete: typeof total === 'number' && commits.length >= total,
-    });
+    return [
+      pushEvent({
+        provider: 'gitlab',
+        repository: gitlab.repository(payload),
+        ...refUpdateOf(payload),
+        // `checkout_sha` is the commit (also for an annotated tag, whose `after` is the tag object); null when
+        // the ref was deleted.
+        peeledCommit: optionalObjectId(payload.checkout_sha, 'checkout_sha'),
+        changedPaths: changed.paths,
+        // GitLab lists at most 20 commits; `total_commits_count` has the truth.
+        listedEveryPath: typeof total === 'number' && changed.commits >= total,
+      }),
+    ];
   },
 };

@@ -1,8 +1,7 @@
 // The webhook request and answer as the intake sees them: no HTTP server, no Lambda event, just header values,
 // the body's bytes and a status with a JSON body.
 import { isUtf8 } from 'node:buffer';
-
-export type Provider = 'github' | 'gitlab' | 'gitea';
+import { errorMessage } from '../errors.ts';
 
 export interface WebhookRequest {
   /** Header values by lower-cased name; a repeated header's values joined by `, `. */
@@ -35,8 +34,8 @@ export function bodyFormat(contentType: string | undefined): BodyFormat | undefi
 export interface DecodedBody {
   /** The body as text. */
   readonly text: string;
-  /** The JSON text of the payload: the body itself, or the `payload` field of a form body. */
-  readonly payloadText: string;
+  /** The JSON text of the payload: the body itself, or the `payload` field of a form body (none without one). */
+  readonly payloadText: string | undefined;
 }
 
 export class MalformedBody extends Error {
@@ -58,19 +57,17 @@ export function decodeBody(body: Uint8Array | string, format: BodyFormat): Decod
     text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   }
   if (format === 'json') return { text, payloadText: text };
-  // A form without a payload field keeps the whole text, which then fails to parse as JSON.
-  return { text, payloadText: new URLSearchParams(text).get('payload') ?? text };
+  return { text, payloadText: new URLSearchParams(text).get('payload') ?? undefined };
 }
 
 /** Parses the payload, which must be a JSON object. */
-export function parsePayload(payloadText: string): Readonly<Record<string, unknown>> {
+export function parsePayload(payloadText: string | undefined): Readonly<Record<string, unknown>> {
+  if (payloadText === undefined) throw new MalformedBody('the form has no payload field');
   let payload: unknown;
   try {
     payload = JSON.parse(payloadText);
   } catch (error) {
-    throw new MalformedBody(
-      `the payload is not JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new MalformedBody(`the payload is not JSON: ${errorMessage(error)}`);
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new MalformedBody('the payload is not a JSON object');

@@ -2,7 +2,7 @@
 // the path patterns and the environment's configuration path.
 import picomatch from 'picomatch';
 import type { AppConfig, EnvironmentConfig } from '../config.ts';
-import type { JobPart } from '../jobs.ts';
+import { type PartName, partSettings } from '../model/part.ts';
 import type { PushEvent } from './normalise.ts';
 
 type Matcher = (value: string) => boolean;
@@ -41,7 +41,7 @@ export interface EnvironmentMatch {
   readonly app: AppConfig;
   readonly environment: EnvironmentConfig;
   /** `app`, `config` or both; never empty. */
-  readonly parts: readonly JobPart[];
+  readonly parts: readonly PartName[];
 }
 
 export interface SkippedEnvironment {
@@ -89,7 +89,7 @@ export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): Trig
         skip('suspended');
         continue;
       }
-      const parts: JobPart[] = [];
+      const parts: PartName[] = [];
       const reasons: string[] = [];
       const pathMatcher = trigger.path;
       if (
@@ -98,7 +98,7 @@ export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): Trig
         !push.changedPaths.some((p) => pathMatcher(p))
       ) {
         reasons.push('no changed path matches trigger.paths');
-      } else if (!environment.autoSync) {
+      } else if (!partSettings(app, environment, 'app').autoSync) {
         reasons.push('autoSync is off: the new commit is only reported as OutOfSync');
       } else {
         parts.push('app');
@@ -106,7 +106,7 @@ export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): Trig
       // The environment's configuration (its own path) follows its own autoSync switch.
       const config = environment.config;
       if (config !== undefined && touches(push, config.path)) {
-        if (config.autoSync) parts.push('config');
+        if (partSettings(app, environment, 'config').autoSync) parts.push('config');
         else reasons.push('config.autoSync is off: the configuration change is only reported as OutOfSync');
       }
       if (parts.length > 0) matches.push({ app, environment, parts });
