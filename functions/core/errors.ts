@@ -102,6 +102,9 @@ export function classify(error: unknown): FailureClass {
   if (error instanceof Failure) return error.failureClass;
   if (error instanceof ClusterApiError) {
     if (TRANSIENT_REASONS.has(error.reason)) return 'transient';
+    // The API server answers an object it cannot convert for server-side apply (a string where the schema
+    // wants a number) with a 500 Status that has no reason: the object's fault, unlike `InternalError`.
+    if (error.status === 500 && error.reason === '') return 'rejected';
     return classOfStatus(error.status);
   }
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))

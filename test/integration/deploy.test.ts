@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
-import type { DeploymentRecord } from '../../functions/core/ports.ts';
+import type { DeploymentRecord } from '../../functions/core/model/records.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, deployment, service, WIDGET_SCHEMA, widgetCrd, yaml } from '../support/manifests.ts';
 import { NEVER_READY, simulateRollouts } from '../support/rollout.ts';
@@ -17,6 +17,8 @@ type Live = {
   data?: Record<string, string>;
 };
 const get = (path: string) => api.request<Live>({ method: 'GET', path }).catch(() => undefined);
+/** A manual deploy that pins its commit, as `ferry deploy <sha>` sends. */
+const pinned = { kind: 'manual', requestedBy: 'tests', pin: true, overrideDeletionBudget: false } as const;
 const actions = (record: DeploymentRecord) =>
   Object.fromEntries(record.objects.map((o) => [o.object, o.action]));
 
@@ -122,7 +124,12 @@ describe('deploy: plain YAML', () => {
     );
     await workspace.commit({ 'deploy/bad.yaml': null });
     const fixed = await deploy(fixture.job(await workspace.commit({}, 'fix')), fixture.deps);
-    assert.equal(fixed.result, 'failed', 'the fix is not pushed yet');
+    assert.equal(
+      fixed.result,
+      'skipped',
+      'the fix is not pushed yet: the branch head is the rejected commit',
+    );
+    assert.match(fixed.message, /was rejected; push a fix/);
     await workspace.push();
     const record2 = await deploy(
       fixture.job((await workspace.git('rev-parse', 'HEAD')).trim()),
@@ -169,23 +176,20 @@ describe('deploy: plain YAML', () => {
     assert.notEqual(state?.lastApplied?.commit, commit);
   });
 
-  test('an older commit arriving after a newer one is superseded; a rollback to it is applied', async () => {
+  test('a job for an older commit finds the part at the branch head; a pinned deploy of it is applied', async () => {
     const { namespace, workspace } = fixture;
     const older = await workspace.commit({
       'deploy/README.md': null,
       'deploy/app.yaml': yaml(configMap('version', { v: 'old' })),
     });
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // commit times have a resolution of seconds
     const newer = await workspace.commit({ 'deploy/app.yaml': yaml(configMap('version', { v: 'new' })) });
     await workspace.push();
     assert.equal((await deploy(fixture.job(newer), fixture.deps)).result, 'succeeded');
     const stale = await deploy(fixture.job(older), fixture.deps);
-    assert.equal(stale.result, 'superseded');
+    assert.equal(stale.result, 'current', stale.message);
+    assert.equal(stale.commit, newer);
     assert.equal((await get(`/api/v1/namespaces/${namespace}/configmaps/version`))?.data?.v, 'new');
-    const rollback = await deploy(
-      fixture.job(older, { trigger: { kind: 'rollback', requestedBy: 'tests' } }),
-      fixture.deps,
-    );
+    const rollback = await deploy(fixture.job(older, { trigger: pinned }), fixture.deps);
     assert.equal(rollback.result, 'succeeded', rollback.message);
     assert.equal((await get(`/api/v1/namespaces/${namespace}/configmaps/version`))?.data?.v, 'old');
   });
@@ -288,8 +292,10 @@ describe('deploy: health and failures', () => {
     const fixture = await deployFixture();
     await fixture.workspace.commit({ 'deploy/cm.yaml': yaml(configMap('a', { b: 'c' })) });
     await fixture.workspace.push();
-    const record = await deploy(fixture.job('0123456789abcdef0123456789abcdef01234567'), fixture.deps);
+    const missing = '0123456789abcdef0123456789abcdef01234567';
+    const record = await deploy(fixture.job(missing, { trigger: pinned }), fixture.deps);
     assert.equal(record.result, 'failed');
+    assert.equal(record.failure, 'rejected');
     assert.match(record.message, /cannot fetch commit 0123456789abcdef/);
   });
 });

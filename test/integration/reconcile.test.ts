@@ -5,14 +5,14 @@ import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SqsJobQueue } from '../../functions/adapters/aws/sqs-job-queue.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
-import type { DeployJob } from '../../functions/core/jobs.ts';
-import type { EnvironmentKey } from '../../functions/core/ports.ts';
+import type { DeployJob } from '../../functions/core/model/job.ts';
+import type { PartKey } from '../../functions/core/model/part.ts';
 import { checkEnvironment } from '../../functions/core/reconcile/check.ts';
 import { createDeployQueue, receiveAll } from '../support/aws.ts';
 import { type DeployFixture, deployFixture } from '../support/deploy.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
 import { simulateRollouts } from '../support/rollout.ts';
-import { testbedKubeConfig } from '../support/testbed.ts';
+import { testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
@@ -36,7 +36,7 @@ async function reconcileFixture(environment: Parameters<typeof deployFixture>[0]
           app: fixture.app,
           environment: 'staging',
           part,
-          tickId: 'tick',
+          tickId: uniqueName('tick'),
           scheduledAt: new Date().toISOString(),
         },
         deps,
@@ -44,7 +44,7 @@ async function reconcileFixture(environment: Parameters<typeof deployFixture>[0]
   };
 }
 
-const keyOf = (fixture: Fixture, part: 'app' | 'config' = 'app'): EnvironmentKey => ({
+const keyOf = (fixture: Fixture, part: 'app' | 'config' = 'app'): PartKey => ({
   app: fixture.app,
   environment: 'staging',
   part,
@@ -184,7 +184,7 @@ describe('pull mode: drift', () => {
     await new DynamoDBClient({}).send(
       new DeleteItemCommand({
         TableName: fixture.table,
-        Key: { pk: { S: `ENV#${fixture.app}#staging#app` }, sk: { S: 'DESIRED' } },
+        Key: { pk: { S: `PART#${fixture.app}/staging/app` }, sk: { S: 'DESIRED' } },
       }),
     );
     assert.equal(await fixture.store.getDesired(keyOf(fixture)), undefined);

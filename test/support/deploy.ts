@@ -5,10 +5,10 @@ import { DynamoDbEnvironmentStore } from '../../functions/adapters/aws/dynamodb-
 import { SecretsManagerSecretSource } from '../../functions/adapters/aws/secrets-manager-secret-source.ts';
 import { IsomorphicGitSource } from '../../functions/adapters/git/isomorphic-git-source.ts';
 import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
-import { renderTools } from '../../functions/adapters/local/layer-tools.ts';
+import { layerManifestTools } from '../../functions/adapters/tools/layer-tools.ts';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import type { DeployDependencies } from '../../functions/core/deploy/deploy.ts';
-import type { DeployJob } from '../../functions/core/jobs.ts';
+import { createJob, type DeployJob, type JobTrigger } from '../../functions/core/model/job.ts';
 import { createStateTable } from './aws.ts';
 import { GitWorkspace } from './git.ts';
 import { testbed, uniqueName, writeTestbedKubeconfig } from './testbed.ts';
@@ -57,8 +57,8 @@ export interface DeployFixture {
   readonly store: DynamoDbEnvironmentStore;
   /** The state table's name. */
   readonly table: string;
-  /** A push job for the workspace's current commit. */
-  job(commit: string, overrides?: Partial<DeployJob>): DeployJob;
+  /** A job for a commit of the workspace's main branch: a push unless another trigger is given. */
+  job(commit: string, options?: { readonly trigger?: JobTrigger; readonly ref?: string }): DeployJob;
 }
 
 /**
@@ -76,7 +76,7 @@ export async function deployFixture(
     createStateTable(),
     writeTestbedKubeconfig(),
     createTokenSecret(),
-    renderTools(),
+    layerManifestTools(),
   ]);
   const config = parseConfig({
     repositories: [
@@ -100,15 +100,11 @@ export async function deployFixture(
       clusters: new KubernetesClusterConnector(),
       tools,
     },
-    job: (commit, overrides = {}) => ({
-      app,
-      environment: 'staging',
-      part: 'app',
-      ref: 'refs/heads/main',
-      commit,
-      trigger: { kind: 'push', deliveryId: uniqueName('delivery'), provider: 'github' },
-      enqueuedAt: new Date().toISOString(),
-      ...overrides,
-    }),
+    job: (commit, options = {}) =>
+      createJob(
+        { app, environment: 'staging', part: 'app' },
+        { ref: options.ref ?? 'refs/heads/main', commit },
+        options.trigger ?? { kind: 'push', deliveryId: uniqueName('delivery'), provider: 'github' },
+      ),
   };
 }

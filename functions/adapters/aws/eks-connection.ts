@@ -1,4 +1,4 @@
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../../core/config.ts';
 import { Failure } from '../../core/errors.ts';
@@ -14,7 +14,15 @@ type EksCluster = Extract<ClusterConfig, { type: 'eks' }>;
 export const eksKubeConfig: KubeConfigSource<EksCluster> = async (config) => {
   const eks = new EKSClient(config.region === undefined ? {} : { region: config.region });
   const region = config.region ?? (await eks.config.region());
-  const { cluster } = await eks.send(new DescribeClusterCommand({ name: config.clusterName }));
+  const { cluster } = await eks
+    .send(new DescribeClusterCommand({ name: config.clusterName }))
+    .catch((error: unknown) => {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      throw new Failure(
+        'configuration',
+        `cluster ${config.name}: EKS cluster ${config.clusterName} not found in ${region}`,
+      );
+    });
   if (cluster?.endpoint === undefined || cluster.certificateAuthority?.data === undefined) {
     throw new Failure(
       'transient',

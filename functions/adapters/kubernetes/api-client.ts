@@ -73,10 +73,16 @@ export class KubernetesApi {
     });
     const parsed: unknown = text === '' || !text.startsWith('{') ? undefined : JSON.parse(text);
     if (status >= 200 && status < 300) return parsed as T;
-    const statusObject = (parsed ?? {}) as { reason?: string; message?: string; details?: StatusDetails };
+    const statusObject = (parsed ?? {}) as {
+      kind?: string;
+      reason?: string;
+      message?: string;
+      details?: StatusDetails;
+    };
     throw new ClusterApiError(
       status,
-      statusObject.reason ?? 'Unknown',
+      // A Status without a reason is the API server's own answer; a body that is no Status came from elsewhere.
+      statusObject.reason ?? (statusObject.kind === 'Status' ? '' : 'Unknown'),
       statusObject.message ?? `${method} ${path}: HTTP ${status}`,
       statusObject.details ?? {},
     );

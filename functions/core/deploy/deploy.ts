@@ -47,8 +47,10 @@ export async function deploy(
   const found = findPart(deps.config, job);
   if (found === undefined) {
     const record = run.record(
-      'skipped',
-      `no part ${job.part} of environment ${job.environment} of app ${job.app} in the configuration`,
+      'failed',
+      `no environment ${job.environment} of app ${job.app} (part ${job.part}) in the configuration`,
+      [],
+      'configuration',
     );
     await deps.store.appendHistory(record);
     return record;

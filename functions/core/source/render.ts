@@ -23,7 +23,7 @@ type SourceKind = 'plain' | 'kustomize' | 'helm';
 export class RenderError extends Failure {
   override name = 'RenderError';
   constructor(message: string) {
-    super('rejected', message);
+    super('rejected', `render failed: ${message}`);
   }
 }
 
