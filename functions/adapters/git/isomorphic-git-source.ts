@@ -1,21 +1,34 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
-import { type Checkout, GitFetchError, type GitRemote, type GitSource } from '../../core/ports.ts';
+import { Failure } from '../../core/errors.ts';
+import { isCommitId } from '../../core/model/commit.ts';
+import type { Checkout, GitRemote, GitSource } from '../../core/ports.ts';
+import { gitFailure, isStoreFault } from './failures.ts';
+import { overHttp } from './http-client.ts';
+import { type SharedStore, sharedStore } from './repository-lock.ts';
+import { hasCommit, type ObjectCache, writeCommit } from './write-tree.ts';
+
+export interface IsomorphicGitSourceOptions {
+  /** Bound of every HTTP request to the Git host, from connecting to the last byte of the answer. */
+  readonly timeoutMs?: number;
+}
 
 /**
  * Git over smart HTTP with isomorphic-git: no git binary, which Lambda lacks. One object store per repository
- * under `root` (the Lambda's /tmp), so a warm container fetches only the commits it has not seen.
+ * under `root` (the Lambda's /tmp), so a warm container fetches only the commits it has not seen. Checkouts of
+ * one repository may run at once: they share the store only to read it, and fetches into it take turns.
  */
 export class IsomorphicGitSource implements GitSource {
   readonly #root: string;
+  readonly #timeoutMs: number;
 
-  constructor(root = join(tmpdir(), 'ferry-git')) {
+  constructor(root = join(tmpdir(), 'ferry-git'), options: IsomorphicGitSourceOptions = {}) {
     this.#root = root;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async checkout(remote: GitRemote, commit: string): Promise<Checkout> {
@@ -24,65 +37,109 @@ export class IsomorphicGitSource implements GitSource {
       'repos',
       `${createHash('sha256').update(remote.url).digest('hex').slice(0, 16)}.git`,
     );
+    const store = sharedStore(gitdir);
+    const dir = join(this.#root, 'work', randomBytes(6).toString('hex'));
+    const failure = (error: unknown) =>
+      gitFailure(error, `cannot fetch commit ${commit} from ${remote.url}`, remote);
+    // A ref name would be resolved by the remote, and a deployment would run whatever it names now.
+    if (!isCommitId(commit)) throw failure(new Failure('rejected', 'not a full SHA-1 commit id'));
+    const generation = store.generation;
+    const attempt = () =>
+      this.#materialise(remote, commit, gitdir, store, dir).catch(async (error: unknown) => {
+        await rm(dir, { recursive: true, force: true });
+        throw error;
+      });
+    try {
+      await attempt();
+    } catch (error) {
+      if (!isStoreFault(error)) throw failure(error);
+      // A truncated pack, a lost object, a fetch cut short: the cache is only a cache, so start it afresh, once.
+      await discard(gitdir, store, generation);
+      await attempt().catch((again: unknown) => {
+        throw failure(again);
+      });
+    }
+    return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+  }
+
+  /** Writes the commit's files into `dir`, fetching the commit first unless the store holds it. */
+  async #materialise(remote: GitRemote, commit: string, gitdir: string, store: SharedStore, dir: string) {
+    const cache: ObjectCache = {};
+    const writeIfPresent = async () => {
+      if (!(await hasCommit(gitdir, commit, cache))) return false;
+      await writeCommit(gitdir, commit, dir, cache);
+      return true;
+    };
+    if (await store.lock.shared(writeIfPresent)) return;
+    await store.lock.exclusive(async () => {
+      // Another checkout may have fetched the commit while this one waited for its turn.
+      if (await writeIfPresent()) return;
+      await this.#fetch(remote, commit, gitdir, cache);
+      // The remote answers a commit it does not have with an empty pack (and a message isomorphic-git drops).
+      if (!(await hasCommit(gitdir, commit, cache))) {
+        throw new Failure('rejected', 'the repository has no such commit');
+      }
+      await writeCommit(gitdir, commit, dir, cache);
+    });
+  }
+
+  /** Fetches the commit alone (shallow) into the store; the caller holds the store's lock alone. */
+  async #fetch(remote: GitRemote, commit: string, gitdir: string, cache: ObjectCache): Promise<void> {
     if (!fs.existsSync(join(gitdir, 'HEAD'))) {
       await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
-      await git.addRemote({ fs, gitdir, remote: 'origin', url: remote.url });
     }
-    const commitTime = async () =>
-      (await git.readCommit({ fs, gitdir, oid: commit })).commit.committer.timestamp;
-    let time = await commitTime().catch(() => undefined);
-    if (time === undefined) {
-      try {
-        await git.fetch({
-          fs,
-          http,
-          gitdir,
-          remote: 'origin',
-          ref: commit,
-          depth: 1,
-          singleBranch: true,
-          tags: false,
-          onAuth: () =>
-            remote.token === undefined
-              ? { cancel: true }
-              : { username: 'x-access-token', password: remote.token },
-        });
-        time = await commitTime();
-      } catch (error) {
-        throw new GitFetchError(`cannot fetch commit ${commit} from ${remote.url}: ${describe(error)}`);
-      }
-    }
-    const dir = join(this.#root, 'work', randomBytes(6).toString('hex'));
-    await mkdir(dir, { recursive: true });
-    // Without an index, checkout writes every file into the fresh directory.
-    await rm(join(gitdir, 'index'), { force: true });
-    await git.checkout({ fs, dir, gitdir, ref: commit, force: true, noUpdateHead: true });
-    return { dir, commitTime: time, dispose: () => rm(dir, { recursive: true, force: true }) };
+    // Every time, so that a store whose set-up was cut short mends itself.
+    await git.addRemote({ fs, gitdir, remote: 'origin', url: remote.url, force: true });
+    await overHttp(this.#timeoutMs, (http) =>
+      git.fetch({
+        fs,
+        http,
+        cache,
+        gitdir,
+        remote: 'origin',
+        ref: commit,
+        depth: 1,
+        singleBranch: true,
+        tags: false,
+        headers: authorization(remote),
+      }),
+    );
   }
 
   async listRefs(remote: GitRemote): Promise<Map<string, string>> {
     try {
-      const refs = await git.listServerRefs({
-        http,
-        url: remote.url,
-        prefix: 'refs/',
-        protocolVersion: 2,
-        peelTags: true,
-        onAuth: () =>
-          remote.token === undefined
-            ? { cancel: true }
-            : { username: 'x-access-token', password: remote.token },
-      });
+      const refs = await overHttp(this.#timeoutMs, (http) =>
+        git.listServerRefs({
+          http,
+          url: remote.url,
+          prefix: 'refs/',
+          protocolVersion: 2,
+          peelTags: true,
+          headers: authorization(remote),
+        }),
+      );
       return new Map(refs.map((r) => [r.ref, r.peeled ?? r.oid]));
     } catch (error) {
-      throw new GitFetchError(`cannot list refs of ${remote.url}: ${describe(error)}`);
+      throw gitFailure(error, `cannot list refs of ${remote.url}`, remote);
     }
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof git.Errors.HttpError)
-    return `HTTP ${error.data.statusCode} ${error.data.statusMessage}`;
-  if (error instanceof git.Errors.UserCanceledError) return 'authentication required (no token configured)';
-  return error instanceof Error ? error.message : String(error);
+/** Removes the store, unless another checkout already did since `generation` and may be filling it again. */
+async function discard(gitdir: string, store: SharedStore, generation: number): Promise<void> {
+  await store.lock.exclusive(async () => {
+    if (store.generation !== generation) return;
+    await rm(gitdir, { recursive: true, force: true });
+    store.generation += 1;
+  });
+}
+
+/**
+ * The token is sent with the first request rather than after a 401: a host that hides private repositories
+ * answers 404 to an anonymous request, which would read as "no such repository".
+ */
+function authorization(remote: GitRemote): Record<string, string> {
+  if (remote.token === undefined) return {};
+  const basic = Buffer.from(`x-access-token:${remote.token}`).toString('base64');
+  return { Authorization: `Basic ${basic}` };
 }
