@@ -5,7 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { DeliveryLog, JobQueue, QueuedJob, SecretSource } from '../../functions/core/ports.ts';
+import { Failure } from '../../functions/core/errors.ts';
+import type { DeployJob } from '../../functions/core/model/job.ts';
+import type { DeliveryLog, JobQueue, SecretSource } from '../../functions/core/ports.ts';
 
 export type Payload = Record<string, unknown>;
 
@@ -104,6 +106,15 @@ export function lambdaContext(): Context {
   };
 }
 
+/** The `sha256=<hex>` signature a delivery carries: the one given (`undefined` leaves it out), else the secret's. */
+function hubSignature(
+  options: { readonly secret?: string; readonly signature?: string | undefined },
+  body: string,
+): string | undefined {
+  if ('signature' in options) return options.signature;
+  return options.secret === undefined ? undefined : `sha256=${hmacHex(options.secret, body)}`;
+}
+
 export interface GithubOptions {
   readonly secret?: string;
   readonly event?: string;
@@ -125,12 +136,7 @@ export function githubDelivery(payload: Payload | string, options: GithubOptions
     'X-GitHub-Delivery': options.id ?? randomUUID(),
     'X-GitHub-Hook-ID': '292430182',
   };
-  const signature =
-    'signature' in options
-      ? options.signature
-      : options.secret === undefined
-        ? undefined
-        : `sha256=${hmacHex(options.secret, body)}`;
+  const signature = hubSignature(options, body);
   if (signature !== undefined) headers['X-Hub-Signature-256'] = signature;
   return options.form
     ? { headers, body: Buffer.from(body).toString('base64'), isBase64Encoded: true }
@@ -205,12 +211,47 @@ export function giteaDelivery(payload: Payload, options: { secret: string; id?: 
   };
 }
 
+export interface BitbucketOptions {
+  /** Data Center (and Server) rather than Cloud. */
+  readonly server?: boolean;
+  readonly secret?: string;
+  readonly id?: string;
+  /** Default: `repo:push` (Cloud) or `repo:refs_changed` (Data Center). */
+  readonly event?: string;
+  /** Overrides the computed `X-Hub-Signature` (`undefined` leaves it out). */
+  readonly signature?: string | undefined;
+}
+
+/** A Bitbucket Cloud or Data Center delivery with the headers each sends, signed when a secret is given. */
+export function bitbucketDelivery(payload: Payload | string, options: BitbucketOptions = {}): Delivery {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const id = options.id ?? randomUUID();
+  const headers: Record<string, string> = options.server
+    ? {
+        'Content-Type': 'application/json; charset=UTF-8',
+        'User-Agent': 'Atlassian HttpClient 4.2.0 / Bitbucket-9.4.0 (9004000) / Default',
+        'X-Event-Key': options.event ?? 'repo:refs_changed',
+        'X-Request-Id': id,
+      }
+    : {
+        'Content-Type': 'application/json',
+        'User-Agent': 'Bitbucket-Webhooks/2.0',
+        'X-Event-Key': options.event ?? 'repo:push',
+        'X-Hook-UUID': '{4c7e2a90-1b3d-4f5e-8a6c-9d0b2e4f6a81}',
+        'X-Request-UUID': id,
+        'X-Attempt-Number': '1',
+      };
+  const signature = hubSignature(options, body);
+  if (signature !== undefined) headers['X-Hub-Signature'] = signature;
+  return { headers, body };
+}
+
 /** A deploy queue in memory. */
 export class MemoryJobQueue implements JobQueue {
-  readonly jobs: QueuedJob[] = [];
+  readonly jobs: DeployJob[] = [];
   failWith: Error | undefined;
 
-  async enqueue(jobs: readonly QueuedJob[]): Promise<void> {
+  async enqueue(jobs: readonly DeployJob[]): Promise<void> {
     if (this.failWith !== undefined) throw this.failWith;
     this.jobs.push(...jobs);
   }
@@ -233,17 +274,19 @@ export class MemoryDeliveryLog implements DeliveryLog {
   }
 }
 
-/** Secrets from a map. */
+/** Secrets from a map; a name it lacks is a configuration failure, as the port says. Counts the reads. */
 export class MapSecretSource implements SecretSource {
   readonly values: Map<string, string>;
+  reads = 0;
 
   constructor(values: Record<string, string>) {
     this.values = new Map(Object.entries(values));
   }
 
   async getSecret(name: string): Promise<string> {
+    this.reads++;
     const value = this.values.get(name);
-    if (value === undefined) throw new Error(`no secret ${name}`);
+    if (value === undefined) throw new Failure('configuration', `no secret ${name}`);
     return value;
   }
 }

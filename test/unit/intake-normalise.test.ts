@@ -3,8 +3,21 @@ import { describe, test } from 'node:test';
 import { gitea } from '../../functions/core/intake/gitea.ts';
 import { github } from '../../functions/core/intake/github.ts';
 import { gitlab } from '../../functions/core/intake/gitlab.ts';
-import { MalformedPush, repositoryKey } from '../../functions/core/intake/normalise.ts';
+import {
+  type JsonObject,
+  MalformedPush,
+  type PushEvent,
+  repositoryKey,
+} from '../../functions/core/intake/normalise.ts';
+import type { ProviderSpec } from '../../functions/core/intake/provider-spec.ts';
 import { githubPushExamples, webhookFixture } from '../support/webhooks.ts';
+
+/** The one ref update of a GitHub, GitLab or Gitea push. */
+function pushOf(spec: ProviderSpec, payload: JsonObject): PushEvent {
+  const pushes = spec.normalise(payload);
+  assert.equal(pushes.length, 1);
+  return pushes[0] as PushEvent;
+}
 
 const ZERO = '0000000000000000000000000000000000000000';
 
@@ -42,7 +55,7 @@ describe('GitHub pushes', () => {
     const examples = githubPushExamples();
     assert.ok(examples.length >= 7);
     for (const { name, payload } of examples) {
-      const push = github.normalise(payload);
+      const push = pushOf(github, payload);
       assert.match(push.repository, /^(github\.com|octocoders\.github\.io)\/codertocat\/hello-world$/, name);
       assert.equal(push.ref, payload.ref);
       assert.equal(push.deleted, payload.deleted);
@@ -74,35 +87,35 @@ describe('GitHub pushes', () => {
   };
 
   test('collects the changed paths of every commit once', () => {
-    const push = github.normalise(base);
+    const push = pushOf(github, base);
     assert.deepEqual(push.changedPaths, ['a.txt', 'deploy/app.yaml', 'old.txt']);
     assert.equal(push.changedPathsComplete, true);
     assert.equal(push.refName, 'main');
   });
 
   test('a forced push or a list of 2048 commits is incomplete', () => {
-    assert.equal(github.normalise({ ...base, forced: true }).changedPathsComplete, false);
+    assert.equal(pushOf(github, { ...base, forced: true }).changedPathsComplete, false);
     const commits = Array.from({ length: 2048 }, () => ({
       id: 'c'.repeat(40),
       added: [],
       modified: ['x'],
       removed: [],
     }));
-    assert.equal(github.normalise({ ...base, commits }).changedPathsComplete, false);
-    assert.equal(github.normalise({ ...base, commits: commits.slice(1) }).changedPathsComplete, true);
+    assert.equal(pushOf(github, { ...base, commits }).changedPathsComplete, false);
+    assert.equal(pushOf(github, { ...base, commits: commits.slice(1) }).changedPathsComplete, true);
   });
 
   test('refuses a push without a ref or object ids', () => {
-    assert.throws(() => github.normalise({ ...base, ref: 'main' }), MalformedPush);
-    assert.throws(() => github.normalise({ ...base, after: 'HEAD' }), MalformedPush);
-    assert.throws(() => github.normalise({ ...base, commits: [{ added: 'a.txt' }] }), MalformedPush);
-    assert.throws(() => github.normalise({ ...base, repository: {} }), MalformedPush);
+    assert.throws(() => pushOf(github, { ...base, ref: 'main' }), MalformedPush);
+    assert.throws(() => pushOf(github, { ...base, after: 'HEAD' }), MalformedPush);
+    assert.throws(() => pushOf(github, { ...base, commits: [{ added: 'a.txt' }] }), MalformedPush);
+    assert.throws(() => pushOf(github, { ...base, repository: {} }), MalformedPush);
   });
 });
 
 describe('GitLab pushes', () => {
   test('a branch push', () => {
-    const push = gitlab.normalise(webhookFixture('gitlab-push.json'));
+    const push = pushOf(gitlab, webhookFixture('gitlab-push.json'));
     assert.deepEqual(
       { ...push, changedPaths: [...push.changedPaths].sort() },
       {
@@ -128,7 +141,7 @@ describe('GitLab pushes', () => {
   });
 
   test('an annotated tag deploys its commit (checkout_sha), not the tag object', () => {
-    const push = gitlab.normalise(webhookFixture('gitlab-tag-push.json'));
+    const push = pushOf(gitlab, webhookFixture('gitlab-tag-push.json'));
     assert.equal(push.refKind, 'tag');
     assert.equal(push.refName, 'v1.4.0');
     assert.equal(push.after, '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7');
@@ -137,18 +150,15 @@ describe('GitLab pushes', () => {
   });
 
   test('a branch deletion', () => {
-    const push = gitlab.normalise(webhookFixture('gitlab-branch-deletion.json'));
+    const push = pushOf(gitlab, webhookFixture('gitlab-branch-deletion.json'));
     assert.equal(push.deleted, true);
     assert.equal(push.commit, undefined);
   });
 
   test('more commits than listed (at most 20) make the list incomplete', () => {
     const payload = webhookFixture('gitlab-push.json');
-    assert.equal(gitlab.normalise({ ...payload, total_commits_count: 45 }).changedPathsComplete, false);
-    assert.equal(
-      gitlab.normalise({ ...payload, total_commits_count: undefined }).changedPathsComplete,
-      false,
-    );
+    assert.equal(pushOf(gitlab, { ...payload, total_commits_count: 45 }).changedPathsComplete, false);
+    assert.equal(pushOf(gitlab, { ...payload, total_commits_count: undefined }).changedPathsComplete, false);
   });
 
   test('push kinds, system hooks included', () => {
@@ -163,7 +173,7 @@ describe('GitLab pushes', () => {
 
 describe('Gitea pushes', () => {
   test('a branch push', () => {
-    const push = gitea.normalise(webhookFixture('gitea-push.json'));
+    const push = pushOf(gitea, webhookFixture('gitea-push.json'));
     assert.equal(push.repository, 'gitea.example.com/acme/infra');
     assert.equal(push.commit, '7c1d9e0f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d');
     assert.deepEqual(push.changedPaths, ['operators/kustomization.yaml']);
@@ -172,13 +182,13 @@ describe('Gitea pushes', () => {
 
   test('a truncated list, or one without total_commits, is incomplete', () => {
     const payload = webhookFixture('gitea-push.json');
-    assert.equal(gitea.normalise({ ...payload, total_commits: 9 }).changedPathsComplete, false);
-    assert.equal(gitea.normalise({ ...payload, total_commits: undefined }).changedPathsComplete, false);
+    assert.equal(pushOf(gitea, { ...payload, total_commits: 9 }).changedPathsComplete, false);
+    assert.equal(pushOf(gitea, { ...payload, total_commits: undefined }).changedPathsComplete, false);
   });
 
   test('a deletion', () => {
     const payload = webhookFixture('gitea-push.json');
-    const push = gitea.normalise({ ...payload, after: ZERO, commits: [], head_commit: null });
+    const push = pushOf(gitea, { ...payload, after: ZERO, commits: [], head_commit: null });
     assert.equal(push.deleted, true);
     assert.equal(push.commit, undefined);
   });

@@ -67,7 +67,7 @@ function push(
     changedPaths,
     changedPathsComplete: complete,
     ...extra,
-  };
+  } as PushEvent;
 }
 
 const matched = (event: PushEvent) =>

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { acceptedSecrets, InvalidSecret } from '../../functions/core/intake/secrets.ts';
 import {
-  acceptedSecrets,
-  InvalidSecret,
   tokensEqual,
   verifyHubSignature,
   verifyStandardWebhook,
@@ -32,6 +31,12 @@ describe('hub signatures (GitHub, Gitea)', () => {
     assert.equal(await verifyHubSignature([secret], body, signature.slice(7)), false);
     assert.equal(await verifyHubSignature([secret], body, signature.toUpperCase()), false);
     assert.equal(await verifyHubSignature([secret], body, ''), false);
+  });
+
+  test('an empty or missing payload is refused, never an exception', async () => {
+    const overNothing = `sha256=${createHmac('sha256', secret).update('').digest('hex')}`;
+    assert.equal(await verifyHubSignature([secret], '', overNothing), false);
+    assert.equal(await verifyHubSignature([secret], undefined, signature), false);
   });
 
   test('accepts any secret of a rotation, and no other', async () => {
