@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalSecretSource, secretVariable } from '../../functions/adapters/local/local-secret-source.ts';
+import { classify } from '../../functions/core/errors.ts';
 
 let dir: string;
 before(async () => {
@@ -42,13 +43,14 @@ describe('local secrets', () => {
     assert.equal(await secrets.getSecret('token'), 'second');
   });
 
-  test('a missing secret names where it was looked for, and a bad file never shows a value', async () => {
+  test('a missing secret or a bad file is a configuration failure that names where, never a value', async () => {
     const file = join(dir, 'partial.yaml');
     await writeFile(file, 'other: top-secret-value\n');
     const secrets = new LocalSecretSource({ file, env: {} });
     await assert.rejects(
       secrets.getSecret('ferry/git'),
       (error: Error) =>
+        classify(error) === 'configuration' &&
         error.message.includes('FERRY_SECRET_FERRY_GIT') &&
         error.message.includes(file) &&
         !error.message.includes('top-secret-value'),
@@ -62,7 +64,9 @@ describe('local secrets', () => {
     await assert.rejects(
       new LocalSecretSource({ file: broken, env: {} }).check(),
       (error: Error) =>
-        /not valid YAML/.test(error.message) && !error.message.includes('unterminated-secret'),
+        classify(error) === 'configuration' &&
+        /not valid YAML/.test(error.message) &&
+        !error.message.includes('unterminated-secret'),
     );
     const nested = join(dir, 'nested.yaml');
     await writeFile(nested, 'token:\n  value: nested-secret\n');

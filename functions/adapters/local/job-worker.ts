@@ -1,3 +1,5 @@
+import { errorMessage } from '../../core/errors.ts';
+import { DEPLOY_MAX_RECEIVE_COUNT } from '../../names.ts';
 import type { Logger } from './logger.ts';
 import type { ClaimedJob, SqliteJobQueue } from './sqlite-job-queue.ts';
 
@@ -11,14 +13,17 @@ export interface JobWorkerOptions<T> {
   readonly logger: Logger;
   /** Groups (environment parts) run in parallel at most; one job at a time per group. Default 4. */
   readonly concurrency?: number;
-  /** Runs of a job before it is dead-lettered, as the SQS queue's maxReceiveCount. Default 3. */
+  /** Runs of a job before it is dead-lettered, as the SQS queue's maxReceiveCount. Default: the same. */
   readonly maxAttempts?: number;
   /** Wait before the retry after the given (1-based) failed attempt. Default 5 s, doubling, at most 5 min. */
   readonly retryDelayMs?: (attempt: number) => number;
-  /** Errors after which a job is retried without counting the attempt, e.g. a busy environment. */
-  readonly isTransient?: (error: unknown) => boolean;
-  /** Wait before the retry after a transient error. Default 5 s. */
-  readonly transientDelayMs?: number;
+  /**
+   * Errors after which a job is postponed without counting the attempt: it could not start (its part is being
+   * deployed by another worker), so it has not failed.
+   */
+  readonly postpones?: (error: unknown) => boolean;
+  /** Wait before a postponed job runs again. Default 5 s. */
+  readonly postponeDelayMs?: number;
   /** How often the queue is polled for jobs that another process enqueued or that became due. Default 1 s. */
   readonly pollIntervalMs?: number;
   /** Only this group's jobs are taken. */
@@ -29,12 +34,11 @@ export interface JobWorkerOptions<T> {
 
 const defaultRetryDelay = (attempt: number) => Math.min(5000 * 2 ** (attempt - 1), 5 * 60 * 1000);
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
  * The in-process worker loop over the local queue: one job at a time per group, up to `concurrency` groups in
- * parallel. A job that throws is retried with backoff, up to `maxAttempts` runs, and then moved to the
- * dead-letter table with its last error, as SQS moves a message to its DLQ.
+ * parallel. A job that throws (a deployment throws its transient failures) is retried with backoff, up to
+ * `maxAttempts` runs, and then moved to the dead-letter table with its last error, as SQS moves a message to
+ * its DLQ. A job that `postpones` is tried again later without counting the run.
  */
 export class JobWorker<T> {
   readonly #queue: SqliteJobQueue;
@@ -54,7 +58,7 @@ export class JobWorker<T> {
     this.#run = run;
     this.#options = options;
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? DEPLOY_MAX_RECEIVE_COUNT);
   }
 
   /** The jobs running now. */
@@ -99,44 +103,49 @@ export class JobWorker<T> {
   }
 
   async #execute(claimed: ClaimedJob): Promise<void> {
-    const { logger } = this.#options;
-    let outcome: JobOutcome<T>;
+    let outcome: JobOutcome<T> | undefined;
     try {
       const result = await this.#run(claimed);
       this.#queue.complete(claimed.id);
       outcome = { kind: 'done', result };
     } catch (error) {
-      const message = messageOf(error);
-      const context = { job: claimed.id, group: claimed.group, attempt: claimed.attempt, error: message };
-      try {
-        if (this.#options.isTransient?.(error)) {
-          const delayMs = this.#options.transientDelayMs ?? 5000;
-          this.#queue.release(claimed.id, { error: message, delayMs, countAttempt: false });
-          this.#wakeUpAfter(delayMs);
-          logger.warn('job postponed', { ...context, retryInMs: delayMs });
-          outcome = { kind: 'retry', error: message, delayMs };
-        } else if (claimed.attempt >= this.#maxAttempts) {
-          this.#queue.deadLetter(claimed.id, message);
-          logger.error('job failed for good; moved to the dead letters', context);
-          outcome = { kind: 'dead', error: message };
-        } else {
-          const delayMs = (this.#options.retryDelayMs ?? defaultRetryDelay)(claimed.attempt);
-          this.#queue.release(claimed.id, { error: message, delayMs, countAttempt: true });
-          this.#wakeUpAfter(delayMs);
-          logger.warn('job failed; it will be retried', {
-            ...context,
-            maxAttempts: this.#maxAttempts,
-            retryInMs: delayMs,
-          });
-          outcome = { kind: 'retry', error: message, delayMs };
-        }
-      } catch (queueError) {
-        // The job stays claimed by this process; a restart or another process takes it again.
-        logger.error('the deploy queue could not be updated', { ...context, queueError });
-        return;
-      }
+      outcome = this.#failed(claimed, errorMessage(error), this.#options.postpones?.(error) === true);
     }
-    this.#options.onSettled?.(claimed, outcome);
+    // Undefined when the queue could not be updated: the job stays claimed by this process, and a restart or
+    // another process takes it again.
+    if (outcome !== undefined) this.#options.onSettled?.(claimed, outcome);
+  }
+
+  /** Postpones a job that could not start, retries one that failed, or dead-letters it after its last run. */
+  #failed(claimed: ClaimedJob, message: string, postponed: boolean): JobOutcome<T> | undefined {
+    const { logger } = this.#options;
+    const context = { job: claimed.id, group: claimed.group, attempt: claimed.attempt, error: message };
+    try {
+      if (postponed) {
+        const delayMs = this.#options.postponeDelayMs ?? 5000;
+        this.#queue.release(claimed.id, { error: message, delayMs, countAttempt: false });
+        this.#wakeUpAfter(delayMs);
+        logger.warn('job postponed', { ...context, retryInMs: delayMs });
+        return { kind: 'retry', error: message, delayMs };
+      }
+      if (claimed.attempt >= this.#maxAttempts) {
+        this.#queue.deadLetter(claimed.id, message);
+        logger.error('job failed for good; moved to the dead letters', context);
+        return { kind: 'dead', error: message };
+      }
+      const delayMs = (this.#options.retryDelayMs ?? defaultRetryDelay)(claimed.attempt);
+      this.#queue.release(claimed.id, { error: message, delayMs, countAttempt: true });
+      this.#wakeUpAfter(delayMs);
+      logger.warn('job failed; it will be retried', {
+        ...context,
+        maxAttempts: this.#maxAttempts,
+        retryInMs: delayMs,
+      });
+      return { kind: 'retry', error: message, delayMs };
+    } catch (queueError) {
+      logger.error('the deploy queue could not be updated', { ...context, queueError });
+      return undefined;
+    }
   }
 
   #wakeUpAfter(delayMs: number): void {

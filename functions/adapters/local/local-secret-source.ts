@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { Failure } from '../../core/errors.ts';
 import type { SecretSource } from '../../core/ports.ts';
 
 /**
@@ -11,16 +12,22 @@ export function secretVariable(name: string): string {
   return `FERRY_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
-/** A secrets file that cannot be used; the message names the file and the problem, never a value. */
-export class SecretsFileError extends Error {
+/**
+ * A secrets file that cannot be used, a configuration failure: the message names the file and the problem,
+ * never a value.
+ */
+export class SecretsFileError extends Failure {
   override name = 'SecretsFileError';
+  constructor(message: string) {
+    super('configuration', message);
+  }
 }
 
 /**
  * Secrets of the local mode by name: from an environment variable (see `secretVariable`), else from a YAML
  * file mapping names to values. A value may be a list (the secrets accepted while a webhook secret is rotated),
- * passed on as the JSON array that Secrets Manager would hold. The file is read again when it changes. Errors
- * name the secret and where it was looked for, never a value.
+ * passed on as the JSON array that Secrets Manager would hold. The file is read again when it changes. A secret
+ * set nowhere is a configuration failure; errors name the secret and where it was looked for, never a value.
  */
 export class LocalSecretSource implements SecretSource {
   readonly #file: string | undefined;
@@ -39,9 +46,13 @@ export class LocalSecretSource implements SecretSource {
     if (this.#file !== undefined) {
       const value = (await this.#values()).get(name);
       if (value !== undefined) return value;
-      throw new Error(`secret "${name}" is not set: set ${variable} or add "${name}" to ${this.#file}`);
+      throw new Failure(
+        'configuration',
+        `secret "${name}" is not set: set ${variable} or add "${name}" to ${this.#file}`,
+      );
     }
-    throw new Error(
+    throw new Failure(
+      'configuration',
       `secret "${name}" is not set: set ${variable}, or pass --secrets with a file that holds it`,
     );
   }

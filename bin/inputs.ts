@@ -1,0 +1,48 @@
+// What the commands read before they do anything: the configuration file and the secrets, with the failures a
+// user can fix said in one line.
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { LocalSecretSource, SecretsFileError } from '../functions/adapters/local/local-secret-source.ts';
+import { type Config, ConfigError, loadConfigFile } from '../functions/core/config.ts';
+import { errorMessage } from '../functions/core/errors.ts';
+import { CliError } from './cli.ts';
+
+/**
+ * Reads and validates the configuration. Relative kubeconfig paths (and `~/`) are taken from the configuration
+ * file's directory, so that the server finds them wherever it is started.
+ */
+export async function readConfig(path: string): Promise<Config> {
+  let config: Config;
+  try {
+    config = await loadConfigFile(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new CliError(`cannot read the configuration ${path}: no such file (pass --config <file>)`);
+    }
+    throw new CliError(`cannot read the configuration ${path}: ${code ?? errorMessage(error)}`);
+  }
+  const base = dirname(resolve(path));
+  return {
+    ...config,
+    clusters: config.clusters.map((cluster) => {
+      if (cluster.type !== 'kubeconfig' || cluster.kubeconfig === undefined) return cluster;
+      const file = cluster.kubeconfig;
+      const expanded = file === '~' || file.startsWith('~/') ? join(homedir(), file.slice(1)) : file;
+      return { ...cluster, kubeconfig: isAbsolute(expanded) ? expanded : resolve(base, expanded) };
+    }),
+  };
+}
+
+/** The secrets, from the environment and the file if one is given; a file that cannot be used fails now. */
+export async function openSecrets(file: string | undefined): Promise<LocalSecretSource> {
+  const secrets = new LocalSecretSource({ file });
+  try {
+    await secrets.check();
+  } catch (error) {
+    if (error instanceof SecretsFileError) throw new CliError(error.message);
+    throw error;
+  }
+  return secrets;
+}

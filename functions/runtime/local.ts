@@ -1,0 +1,154 @@
+// The local mode's composition root, beside the AWS one (`aws.ts`): the same core use cases (intake, deploy,
+// reconcile) wired to the local adapters. The state directory holds the SQLite store and deploy queue and the
+// Git cache; clusters are reached through kubeconfig files; secrets come from the environment or a file; jobs
+// run in an in-process worker and checks on an in-process schedule. Nothing here decides what a deployment does.
+import { join } from 'node:path';
+import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
+import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
+import { openDatabase } from '../adapters/local/database.ts';
+import { JobWorker, type JobWorkerOptions } from '../adapters/local/job-worker.ts';
+import type { Logger } from '../adapters/local/logger.ts';
+import { ReconcileScheduler } from '../adapters/local/reconcile-scheduler.ts';
+import { type ClaimedJob, SqliteJobQueue } from '../adapters/local/sqlite-job-queue.ts';
+import { SqliteStore } from '../adapters/local/sqlite-store.ts';
+import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
+import type { Config } from '../core/config.ts';
+import { type DeployDependencies, deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
+import { createIntake, type Intake } from '../core/intake/intake.ts';
+import type { EnvironmentCheck } from '../core/model/check.ts';
+import { partId } from '../core/model/part.ts';
+import type { DeploymentRecord } from '../core/model/records.ts';
+import type { GitSource, ManifestTools, SecretSource } from '../core/ports.ts';
+import { type CheckDependencies, checkEnvironment } from '../core/reconcile/check.ts';
+import { planChecks } from '../core/reconcile/schedule.ts';
+import { RefsCache } from '../core/source/revision.ts';
+
+/** The adapters over one state directory: enough to enqueue a job and to list a repository's refs. */
+export interface LocalState {
+  readonly dir: string;
+  readonly store: SqliteStore;
+  readonly queue: SqliteJobQueue;
+  readonly git: GitSource;
+  close(): void;
+}
+
+export function openLocalState(dir: string): LocalState {
+  const db = openDatabase(dir);
+  return {
+    dir,
+    store: new SqliteStore(db),
+    queue: new SqliteJobQueue(db),
+    git: new IsomorphicGitSource(join(dir, 'git')),
+    close: () => db.close(),
+  };
+}
+
+export interface LocalRuntimeOptions {
+  readonly config: Config;
+  readonly secrets: SecretSource;
+  readonly logger: Logger;
+}
+
+/** What a worker of the runtime may be told: how many parts at once, which part only, and who to tell. */
+export type LocalWorkerOptions = Pick<
+  JobWorkerOptions<DeploymentRecord>,
+  'concurrency' | 'group' | 'onSettled'
+>;
+
+/** The core wired to the local adapters: the intake, deploy workers and the reconcile schedule. */
+export class LocalRuntime {
+  readonly #state: LocalState;
+  readonly #options: LocalRuntimeOptions;
+  readonly #clusters: KubernetesClusterConnector;
+  readonly #deps: DeployDependencies & CheckDependencies;
+
+  private constructor(state: LocalState, options: LocalRuntimeOptions, tools: ManifestTools) {
+    const { config, secrets } = options;
+    this.#state = state;
+    this.#options = options;
+    this.#clusters = new KubernetesClusterConnector();
+    this.#deps = {
+      config,
+      secrets,
+      git: state.git,
+      tools,
+      store: state.store,
+      queue: state.queue,
+      clusters: this.#clusters,
+    };
+  }
+
+  /** Wires the runtime; finds (or first unpacks) kubectl and helm. */
+  static async start(state: LocalState, options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    options.logger.info('preparing kubectl and helm');
+    return new LocalRuntime(state, options, await layerManifestTools());
+  }
+
+  /** The webhook intake, answering as the webhook function does. */
+  intake(): Intake {
+    const { config, secrets, logger } = this.#options;
+    return createIntake({ config, queue: this.#state.queue, deliveries: this.#state.store, secrets, logger });
+  }
+
+  /**
+   * A worker over the state's queue that deploys each job. A deployment throws its transient failures: those
+   * are retried with backoff and dead-lettered at last; a part busy with another worker only postpones the job.
+   */
+  worker(options: LocalWorkerOptions = {}): JobWorker<DeploymentRecord> {
+    const { logger } = this.#options;
+    return new JobWorker(this.#state.queue, (claimed) => this.#deploy(claimed), {
+      ...options,
+      logger,
+      postpones: (error) => error instanceof EnvironmentBusy,
+    });
+  }
+
+  async #deploy(claimed: ClaimedJob): Promise<DeploymentRecord> {
+    const { logger } = this.#options;
+    const { job } = claimed;
+    const context = { job: claimed.id, group: claimed.group, attempt: claimed.attempt };
+    logger.info('deployment started', {
+      ...context,
+      commit: job.commit,
+      ref: job.ref,
+      trigger: job.trigger.kind,
+    });
+    const record = await deploy(job, this.#deps);
+    (record.result === 'failed' ? logger.warn : logger.info)('deployment finished', {
+      ...context,
+      commit: record.commit,
+      requested: record.requestedCommit,
+      result: record.result,
+      deployment: record.id,
+      detail: record.message,
+    });
+    return record;
+  }
+
+  /** The schedule of checks: every part of every environment, every interval, each after its jitter. */
+  scheduler(intervalMs: number): ReconcileScheduler<EnvironmentCheck, RefsCache> {
+    const { config, logger } = this.#options;
+    return new ReconcileScheduler<EnvironmentCheck, RefsCache>({
+      intervalMs,
+      logger,
+      plan: (tickId, now) => planChecks(config, tickId, now),
+      newTick: () => new RefsCache(),
+      keyOf: partId,
+      run: async (check, refs) => {
+        const result = await checkEnvironment(check, this.#deps, refs);
+        (result.action === 'error' ? logger.warn : logger.info)('environment checked', {
+          group: partId(check),
+          action: result.action,
+          head: result.headCommit,
+          drifted: result.drifted.length,
+          detail: result.message,
+        });
+      },
+    });
+  }
+
+  /** Closes the cluster connections; the state stays open for its owner to close. */
+  close(): void {
+    this.#clusters.close();
+  }
+}
