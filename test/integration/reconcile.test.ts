@@ -4,72 +4,15 @@ import { after, describe, test } from 'node:test';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SqsJobQueue } from '../../functions/adapters/aws/sqs-job-queue.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
-import { deploy } from '../../functions/core/deploy/deploy.ts';
-import type { DeployJob } from '../../functions/core/model/job.ts';
-import type { PartKey } from '../../functions/core/model/part.ts';
 import { checkEnvironment } from '../../functions/core/reconcile/check.ts';
-import { createDeployQueue, receiveAll } from '../support/aws.ts';
-import { type DeployFixture, deployFixture } from '../support/deploy.ts';
+import { receiveAll } from '../support/aws.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
+import { firstDeploy, keyOf, reconcileFixture, runQueuedJobs } from '../support/reconcile.ts';
 import { simulateRollouts } from '../support/rollout.ts';
-import { testbedKubeConfig, uniqueName } from '../support/testbed.ts';
+import { testbedKubeConfig } from '../support/testbed.ts';
 
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
-
-type Fixture = DeployFixture & {
-  queueUrl: string;
-  check: (part?: 'app' | 'config') => ReturnType<typeof checkEnvironment>;
-};
-
-/** A deployed environment with a deploy queue in moto, checked as the reconciler would. */
-async function reconcileFixture(environment: Parameters<typeof deployFixture>[0] = {}): Promise<Fixture> {
-  const fixture = await deployFixture(environment);
-  const queueUrl = await createDeployQueue();
-  const deps = { ...fixture.deps, store: fixture.store, queue: new SqsJobQueue(queueUrl) };
-  return {
-    ...fixture,
-    queueUrl,
-    check: (part = 'app') =>
-      checkEnvironment(
-        {
-          app: fixture.app,
-          environment: 'staging',
-          part,
-          tickId: uniqueName('tick'),
-          scheduledAt: new Date().toISOString(),
-        },
-        deps,
-      ),
-  };
-}
-
-const keyOf = (fixture: Fixture, part: 'app' | 'config' = 'app'): PartKey => ({
-  app: fixture.app,
-  environment: 'staging',
-  part,
-});
-
-/** Runs the jobs a check enqueued, as the worker would. */
-async function runQueuedJobs(fixture: Fixture): Promise<DeployJob[]> {
-  const jobs = (await receiveAll<DeployJob>(fixture.queueUrl)).map((m) => m.body);
-  for (const job of jobs) {
-    const record = await deploy(job, fixture.deps);
-    assert.equal(record.result, 'succeeded', record.message);
-  }
-  return jobs;
-}
-
-async function firstDeploy(fixture: Fixture, files: Record<string, string>): Promise<string> {
-  const commit = await fixture.workspace.commit({
-    'deploy/ns.yaml': yaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fixture.namespace } }),
-    ...files,
-  });
-  await fixture.workspace.push();
-  const record = await deploy(fixture.job(commit), fixture.deps);
-  assert.equal(record.result, 'succeeded', record.message);
-  return commit;
-}
 
 const cmPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/configmaps/${name}`;
 
