@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -12,7 +13,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
-import type { DeployJob } from '../../functions/core/jobs.ts';
+import { UNREADABLE_SECRET_SECONDS } from '../../functions/core/intake/secrets.ts';
+import type { DeployJob } from '../../functions/core/model/job.ts';
 import { createDeployQueue, createStateTable, receiveAll } from '../support/aws.ts';
 import { uniqueName } from '../support/testbed.ts';
 import {
@@ -108,23 +110,32 @@ describe('webhook failures', () => {
     const jobs = await receiveAll<DeployJob>(queueUrl);
     assert.deepEqual(
       jobs.map((j) => [j.groupId, j.body.trigger]),
-      [['shop/staging', { kind: 'push', deliveryId: id, provider: 'github' }]],
+      [['shop/staging/app', { kind: 'push', deliveryId: id, provider: 'github' }]],
     );
   });
 
-  test('a malformed body is answered 400 even while a secret of the host cannot be read', async () => {
-    const malformed = await deliver(githubDelivery('{"ref": ', { secret: randomUUID() }));
+  test('a malformed body is answered 400 even while a secret of the host cannot be read; a forged one 401', async () => {
+    const malformed = await deliver(githubDelivery('{"ref": ', { secret: SECRET }));
     assert.equal(malformed.status, 400);
     assert.match(String(malformed.body.error), /^malformed body/);
+    const forged = await deliver(githubDelivery('{"ref": ', { secret: randomUUID() }));
+    assert.deepEqual([forged.status, forged.body.error], [401, 'X-Hub-Signature-256 does not match']);
   });
 
   test('a missing secret answers 500 (the host retries past a misconfiguration), then verifies', async () => {
     const delivery = githubDelivery(push('late'), { secret: SECRET });
     const failed = await deliver(delivery);
-    assert.deepEqual([failed.status, failed.body.error], [500, 'the webhook secret could not be read']);
+    assert.deepEqual(
+      [failed.status, failed.body.error],
+      [500, 'the webhook secret could not be read: it is missing or Ferry may not read it'],
+    );
+    const since = Date.now();
     await new SecretsManagerClient({}).send(
       new CreateSecretCommand({ Name: lateSecretName, SecretString: SECRET }),
     );
+    // Remembered as unreadable for a while, so that deliveries do not read Secrets Manager each time.
+    assert.equal((await deliver(delivery)).status, 500);
+    await setTimeout(UNREADABLE_SECRET_SECONDS * 1000 - (Date.now() - since) + 100);
     const retry = await deliver(delivery);
     assert.equal(retry.status, 202);
     assert.equal((await receiveAll(queueUrl)).length, 1);

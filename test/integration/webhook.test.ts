@@ -10,7 +10,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
-import type { DeployJob } from '../../functions/core/jobs.ts';
+import type { DeployJob } from '../../functions/core/model/job.ts';
 import { handler } from '../../functions/webhook/handler.ts';
 import { createDeployQueue, createStateTable, receiveAll } from '../support/aws.ts';
 import { uniqueName } from '../support/testbed.ts';
@@ -259,7 +259,7 @@ describe('GitHub', () => {
     });
     const answer = await deliver(githubDelivery(payload, { secret: VECTOR_SECRET }));
     assert.equal(answer.status, 202);
-    assert.deepEqual(jobsOf(answer), ['vector/dev@9a8b7c6']);
+    assert.deepEqual(jobsOf(answer), ['vector/dev/app@9a8b7c6']);
     assert.equal((await drain()).length, 1);
   });
 
@@ -282,17 +282,16 @@ describe('GitHub', () => {
         continue;
       }
       const ghes = String((payload.repository as { html_url: string }).html_url).includes('octocoders');
-      const expected = ghes
-        ? 'hello-ghes/release'
-        : ref.startsWith('refs/tags/')
-          ? 'hello/release'
-          : 'hello/dev';
+      const [app, environment] = (
+        ghes ? 'hello-ghes/release' : ref.startsWith('refs/tags/') ? 'hello/release' : 'hello/dev'
+      ).split('/');
+      const expected = `${app}/${environment}/app`;
       const commit = (payload.head_commit as { id: string }).id;
       assert.equal(answer.status, 202, name);
       assert.deepEqual(answer.body.jobs, [
         {
-          app: expected.split('/')[0],
-          environment: expected.split('/')[1],
+          app,
+          environment,
           part: 'app',
           ref,
           commit,
@@ -300,13 +299,14 @@ describe('GitHub', () => {
         },
       ]);
       assert.deepEqual(
-        jobs.map((j) => ({ group: j.groupId, job: { ...j.body, enqueuedAt: undefined } })),
+        jobs.map((j) => ({ group: j.groupId, job: { ...j.body, id: undefined, enqueuedAt: undefined } })),
         [
           {
             group: expected,
             job: {
-              app: expected.split('/')[0],
-              environment: expected.split('/')[1],
+              id: undefined,
+              app,
+              environment,
               part: 'app',
               ref,
               commit,
@@ -325,7 +325,7 @@ describe('GitHub', () => {
       githubDelivery(shopPush(['deploy/a.yaml']), { secret: SHOP_SECRET, form: true }),
     );
     assert.equal(answer.status, 202);
-    assert.deepEqual(jobsOf(answer), ['shop/staging@9a8b7c6', 'shop/qa@9a8b7c6']);
+    assert.deepEqual(jobsOf(answer), ['shop/staging/app@9a8b7c6', 'shop/qa/app@9a8b7c6']);
     assert.equal((await drain()).length, 2);
 
     // A signature over the JSON alone does not cover what GitHub sent.
@@ -365,7 +365,7 @@ describe('GitHub', () => {
     for (const secret of [ROTATION.old, ROTATION.next]) {
       const answer = await deliver(githubDelivery(payload, { secret }));
       assert.equal(answer.status, 202);
-      assert.deepEqual(jobsOf(answer), ['rotating/staging@9a8b7c6']);
+      assert.deepEqual(jobsOf(answer), ['rotating/staging/app@9a8b7c6']);
     }
     assert.equal((await deliver(githubDelivery(payload, { secret: randomUUID() }))).status, 401);
     assert.equal((await drain()).length, 2);
@@ -389,7 +389,7 @@ describe('GitHub', () => {
     const delivery = githubDelivery(shopPush(['config/other.yaml']), { secret: SHOP_SECRET, id });
     const first = await deliver(delivery);
     assert.equal(first.status, 202);
-    assert.deepEqual(jobsOf(first), ['shop/staging@9a8b7c6']);
+    assert.deepEqual(jobsOf(first), ['shop/staging/app@9a8b7c6']);
     const second = await deliver(delivery);
     assert.deepEqual([second.status, second.body.ignored], [200, 'delivery already handled']);
     assert.equal((await drain()).length, 1);
@@ -451,7 +451,7 @@ describe('GitHub', () => {
     assert.equal(answer.status, 202);
     assert.deepEqual(answer.body.skipped, [{ app: 'shop', environment: 'paused', reason: 'suspended' }]);
     const jobs = await drain();
-    assert.deepEqual(jobs.map((j) => j.groupId).sort(), ['shop/qa', 'shop/staging']);
+    assert.deepEqual(jobs.map((j) => j.groupId).sort(), ['shop/qa/app', 'shop/staging/app']);
     assert.deepEqual(jobs.map((j) => j.body.environment).sort(), ['qa', 'staging']);
   });
 
@@ -460,11 +460,11 @@ describe('GitHub', () => {
       githubDelivery(shopPush(['config/staging/ingress.yaml']), { secret: SHOP_SECRET }),
     );
     assert.equal(answer.status, 202);
-    assert.deepEqual(jobsOf(answer), ['shop/staging@9a8b7c6', 'shop/staging/config@9a8b7c6']);
+    assert.deepEqual(jobsOf(answer), ['shop/staging/app@9a8b7c6', 'shop/staging/config@9a8b7c6']);
     const jobs = await drain();
     assert.deepEqual(jobs.map((j) => `${j.groupId}:${j.body.part}`).sort(), [
+      'shop/staging/app:app',
       'shop/staging/config:config',
-      'shop/staging:app',
     ]);
   });
 
@@ -478,13 +478,13 @@ describe('GitHub', () => {
     });
     const full = shopPush([], { commits: Array.from({ length: 2047 }, (_, i) => commit(i + 1)) });
     const complete = await deliver(githubDelivery(full, { secret: SHOP_SECRET }));
-    assert.deepEqual(jobsOf(complete), ['shop/staging@9a8b7c6'], 'README.md is outside qa paths');
+    assert.deepEqual(jobsOf(complete), ['shop/staging/app@9a8b7c6'], 'README.md is outside qa paths');
     const truncated = shopPush([], { commits: Array.from({ length: 2048 }, (_, i) => commit(i + 1)) });
     const answer = await deliver(githubDelivery(truncated, { secret: SHOP_SECRET }));
     assert.deepEqual(jobsOf(answer), [
-      'shop/staging@9a8b7c6',
+      'shop/staging/app@9a8b7c6',
       'shop/staging/config@9a8b7c6',
-      'shop/qa@9a8b7c6',
+      'shop/qa/app@9a8b7c6',
     ]);
     assert.equal((await drain()).length, 4);
   });
@@ -497,7 +497,7 @@ describe('GitHub', () => {
       commits: [],
     });
     const answer = await deliver(githubDelivery(tag, { secret: SHOP_SECRET }));
-    assert.deepEqual(jobsOf(answer), ['shop/production@9a8b7c6']);
+    assert.deepEqual(jobsOf(answer), ['shop/production/app@9a8b7c6']);
     const branch = await deliver(
       githubDelivery(shopPush(['deploy/a.yaml'], { ref: 'refs/heads/feature/x' }), { secret: SHOP_SECRET }),
     );
@@ -579,7 +579,7 @@ describe('GitLab', () => {
       gitlabDelivery(webhookFixture('gitlab-push.json'), { token: GITLAB_TOKEN, id }),
     );
     assert.equal(answer.status, 202);
-    assert.deepEqual(jobsOf(answer), ['platform/staging@da15608']);
+    assert.deepEqual(jobsOf(answer), ['platform/staging/app@da15608']);
     assert.deepEqual(answer.body.skipped, [
       { app: 'platform', environment: 'docs', reason: 'no changed path matches trigger.paths' },
     ]);
@@ -610,7 +610,7 @@ describe('GitLab', () => {
         part: 'app',
         ref: 'refs/tags/v1.4.0',
         commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
-        group: 'platform/production',
+        group: 'platform/production/app',
       },
     ]);
     assert.equal((await drain()).length, 1);
@@ -627,7 +627,7 @@ describe('GitLab', () => {
   test('a truncated commit list (more than 20 commits) counts as touching every path', async () => {
     const payload = { ...webhookFixture('gitlab-push.json'), total_commits_count: 45 };
     const answer = await deliver(gitlabDelivery(payload, { token: GITLAB_TOKEN }));
-    assert.deepEqual(jobsOf(answer), ['platform/staging@da15608', 'platform/docs@da15608']);
+    assert.deepEqual(jobsOf(answer), ['platform/staging/app@da15608', 'platform/docs/app@da15608']);
     assert.equal((await drain()).length, 2);
   });
 
@@ -663,7 +663,7 @@ describe('Gitea', () => {
       giteaDelivery(webhookFixture('gitea-push.json'), { secret: GITEA_SECRET, id }),
     );
     assert.equal(answer.status, 202);
-    assert.deepEqual(jobsOf(answer), ['infra/staging@7c1d9e0']);
+    assert.deepEqual(jobsOf(answer), ['infra/staging/app@7c1d9e0']);
     const [job] = await drain();
     assert.deepEqual(job?.body.trigger, { kind: 'push', deliveryId: id, provider: 'gitea' });
   });
@@ -678,7 +678,7 @@ describe('Gitea', () => {
     };
     const answer = await deliver(form);
     assert.equal(answer.status, 202);
-    assert.deepEqual(jobsOf(answer), ['infra/staging@7c1d9e0']);
+    assert.deepEqual(jobsOf(answer), ['infra/staging/app@7c1d9e0']);
     assert.equal((await drain()).length, 1);
   });
 

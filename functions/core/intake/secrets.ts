@@ -42,7 +42,7 @@ export function acceptedSecrets(value: string): readonly string[] {
 }
 
 /** How long a secret that could not be read is not asked for again. */
-export const UNREADABLE_SECRET_SECONDS = 30;
+export const UNREADABLE_SECRET_SECONDS = 10;
 
 export interface UnreadableSecret {
   readonly name: string;
@@ -78,7 +78,7 @@ function unreadable(name: string, error: unknown): UnreadableSecret {
     failureClass,
     answer:
       failureClass === 'configuration'
-        ? 'the webhook secret could not be read: it does not exist'
+        ? 'the webhook secret could not be read: it is missing or Ferry may not read it'
         : 'the webhook secret could not be read',
     message: errorMessage(error),
   };
