@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../../functions/core/config.ts';
-import { parseEnvironmentCheck, planChecks } from '../../functions/core/reconcile/schedule.ts';
-import { trackedHead } from '../../functions/core/reconcile/tracked-ref.ts';
+import { checkIdOf, parseEnvironmentCheck } from '../../functions/core/model/check.ts';
+import { planChecks } from '../../functions/core/reconcile/schedule.ts';
+import { followRef, trackedHead } from '../../functions/core/source/tracked-ref.ts';
 
 const refs = new Map([
   ['refs/heads/main', 'a'.repeat(40)],
@@ -28,6 +29,22 @@ describe('the ref an environment follows', () => {
       'refs/heads/main',
     );
     assert.equal(trackedHead({ branches: ['release/*'], tags: [], paths: [] }, refs), undefined);
+  });
+
+  test('a job for a ref follows that ref: a branch to its head, a tag to the newest matching tag', () => {
+    const branches = { branches: ['release/*'], tags: [], paths: [] };
+    assert.deepEqual(followRef(branches, 'refs/heads/release/1.4', refs), {
+      ref: 'refs/heads/release/1.4',
+      commit: 'b'.repeat(40),
+    });
+    assert.equal(followRef(branches, 'refs/heads/release/1.3', refs), undefined, 'a deleted branch');
+    const tags = { branches: [], tags: ['v1.*'], paths: [] };
+    assert.equal(followRef(tags, 'refs/tags/v1.9.0', refs)?.ref, 'refs/tags/v1.10.0');
+    assert.deepEqual(
+      followRef({ branches: [], tags: ['nightly'], paths: [] }, 'refs/tags/nightly', refs),
+      { ref: 'refs/tags/nightly', commit: 'f'.repeat(40) },
+      'a tag that is no version is its own target',
+    );
   });
 });
 
@@ -68,7 +85,16 @@ describe('a scheduler tick', () => {
   test('a check survives the queue and anything else is refused', () => {
     const [{ check } = { check: undefined }] = planChecks(config, 'tick-1', new Date());
     assert.deepEqual(parseEnvironmentCheck(JSON.stringify(check)), check);
+    assert.equal(parseEnvironmentCheck(JSON.stringify({ ...check, part: 'other' })), undefined);
     assert.equal(parseEnvironmentCheck('{"app":"a"}'), undefined);
     assert.equal(parseEnvironmentCheck('not json'), undefined);
+  });
+
+  test('a check has one id per tick and part', () => {
+    const [one, , configPart] = planChecks(config, 'tick-1', new Date()).map(({ check }) => check);
+    assert.ok(one !== undefined && configPart !== undefined);
+    assert.equal(checkIdOf(one), 'tick-1.a.one.app');
+    assert.equal(checkIdOf(configPart), 'tick-1.a.three.config');
+    assert.equal(checkIdOf({ ...one, scheduledAt: 'later' }), checkIdOf(one), 'a redelivered check');
   });
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { parseManifests, RenderError } from '../../functions/core/deploy/render.ts';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { layerManifestTools } from '../../functions/adapters/tools/layer-tools.ts';
+import { classify } from '../../functions/core/errors.ts';
+import type { ManifestTools } from '../../functions/core/ports.ts';
+import { parseManifests, RenderError, render } from '../../functions/core/source/render.ts';
 
 describe('parsing manifests', () => {
   test('multi-document YAML and List kinds become objects; empty documents are skipped', () => {
@@ -20,7 +26,8 @@ describe('parsing manifests', () => {
       () => parseManifests('a: 1\nb: [2\n', 'deploy/x.yaml'),
       (error: unknown) => {
         assert.ok(error instanceof RenderError);
-        assert.match(error.message, /^deploy\/x\.yaml:\d+:\d+: /);
+        assert.match(error.message, /^render failed: deploy\/x\.yaml:\d+:\d+: /);
+        assert.equal(classify(error), 'rejected', "the revision's fault: not retried");
         return true;
       },
     );
@@ -36,5 +43,58 @@ describe('parsing manifests', () => {
       /metadata\.name is missing/,
     );
     assert.throws(() => parseManifests('- 1\n', 'a.yaml'), /not a Kubernetes object/);
+  });
+});
+
+describe('rendering a directory', () => {
+  let root: string;
+  let tools: ManifestTools;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ferry-render-'));
+    tools = await layerManifestTools();
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  const write = async (files: Record<string, string>) => {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), text);
+    }
+  };
+  const request = (path: string) => ({ root, path, namespace: 'shop', releaseName: 'shop', valuesFiles: [] });
+
+  test('plain manifests: every YAML and JSON file below the path, in path order; other files are ignored', async () => {
+    await write({
+      'plain/b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}',
+      'plain/a/z.yml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: z}',
+      'plain/c.json': '{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "c"}}',
+      'plain/README.md': '# not a manifest',
+    });
+    assert.deepEqual(
+      (await render(request('plain'), tools)).map((o) => `${o.kind}/${o.metadata.name}`),
+      ['ConfigMap/z', 'ConfigMap/b', 'Secret/c'],
+    );
+  });
+
+  test('a path that is not a directory of the commit is a rejected render', async () => {
+    await write({ 'file.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: f}' });
+    for (const path of ['missing', 'file.yaml']) {
+      await assert.rejects(render(request(path), tools), (error: unknown) => {
+        assert.ok(error instanceof RenderError);
+        assert.equal(classify(error), 'rejected');
+        assert.match(error.message, new RegExp(`path ${path} is not a directory`));
+        return true;
+      });
+    }
+  });
+
+  test('a Kustomize directory that does not build is a rejected render naming the tool', async () => {
+    await write({ 'broken/kustomization.yaml': 'resources: [missing.yaml]\n' });
+    await assert.rejects(render(request('broken'), tools), (error: unknown) => {
+      assert.ok(error instanceof RenderError);
+      assert.equal(classify(error), 'rejected');
+      assert.match(error.message, /^render failed: kustomize failed: .*missing\.yaml/s);
+      return true;
+    });
   });
 });
