@@ -1,23 +1,23 @@
 // Applying a 300-object bundle (Deployments, Services, ConfigMaps over 10 namespaces) from scratch and again
 // unchanged, against `kubectl apply --server-side` on the same files and the same apiserver.
 import { applyRevision } from '../functions/core/apply/engine.ts';
-import { render } from '../functions/core/deploy/render.ts';
+import { render } from '../functions/core/source/render.ts';
 import { createNamespaces } from '../test/support/testbed.ts';
 import { bundle, kubectlApply, ms, ratio, sideBySide, table, timed, writeBundle } from './support.ts';
 
-const { run, api, cluster, tools, ourDir, theirDir } = await sideBySide('b', 10, 30);
+const { run, api, cluster, tools, renderer, ourDir, theirDir } = await sideBySide('b', 10, 30);
 await createNamespaces(api, [`${run}-warm`]);
 
 // Warm both: kubectl's discovery cache, and our process's discovery and connections (a warm Lambda).
 await kubectlApply(tools.kubectl, await writeBundle(bundle([`${run}-warm`], 3)));
-const owner = { app: 'bench', environment: run, part: 'app' };
-const options = { cluster, owner, defaultNamespace: 'default', recreateOnImmutableChange: false };
+const owner = { app: 'bench', environment: run, part: 'app' } as const;
+const options = { cluster, owner, defaultNamespace: 'default', recreateOnImmutableChange: false, ignore: [] };
 await applyRevision(bundle([`${run}-warm`], 3), { ...options, previous: [] });
 
 const deployOnce = async (previous: Parameters<typeof applyRevision>[1]['previous']) => {
-  const { objects } = await render(
+  const objects = await render(
     { root: ourDir, path: '.', namespace: 'default', releaseName: 'bench', valuesFiles: [] },
-    tools,
+    renderer,
   );
   return applyRevision(objects, { ...options, previous });
 };

@@ -16,13 +16,14 @@ import { createNamespaces, writeTestbedKubeconfig } from '../test/support/testbe
 import { bundle, kubectlApply, ms, ratio, sideBySide, table, timed } from './support.ts';
 
 const { run, ours, theirs, api, cluster, tools, objects, theirDir } = await sideBySide('d', 20, 50);
-const owner = { app: 'bench', environment: run, part: 'app' };
+const owner = { app: 'bench', environment: run, part: 'app' } as const;
 const applied = await applyRevision(objects, {
   cluster,
   owner,
   defaultNamespace: 'default',
   previous: [],
   recreateOnImmutableChange: false,
+  ignore: [],
 });
 await kubectlApply(tools.kubectl, theirDir);
 const kubeconfig = await writeTestbedKubeconfig();

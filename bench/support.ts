@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesApi } from '../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesCluster } from '../functions/adapters/kubernetes/kubernetes-cluster.ts';
-import { renderTools } from '../functions/adapters/local/layer-tools.ts';
+import { layerManifestTools, layerToolPaths } from '../functions/adapters/tools/layer-tools.ts';
 import type { KubeObject } from '../functions/core/objects.ts';
 import { configMap, deployment, service, yaml } from '../test/support/manifests.ts';
 import {
@@ -101,7 +101,8 @@ export async function sideBySide(prefix: string, namespaces: number, perNamespac
     api,
     cluster,
     objects,
-    tools: await renderTools(),
+    tools: await layerToolPaths(),
+    renderer: await layerManifestTools(),
     ourDir: await writeBundle(objects),
     theirDir: await writeBundle(bundle(theirs, perNamespace)),
   };

@@ -2,7 +2,7 @@
 // it turns the event into a provider-neutral request, runs the intake and shapes the answer.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DynamoDbStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { DynamoDbDeliveryLog } from '../adapters/aws/dynamodb-delivery-log.ts';
 import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
@@ -22,7 +22,7 @@ function build(): Intake {
     // Written literally: the stack's bundler replaces `process.env.FERRY_CONFIG_JSON` with the configuration.
     config: readBuiltConfig(process.env.FERRY_CONFIG_JSON),
     queue: new SqsJobQueue(requiredEnvironment('FERRY_QUEUE_URL')),
-    deliveries: new DynamoDbStateStore(requiredEnvironment('FERRY_TABLE_NAME')),
+    deliveries: new DynamoDbDeliveryLog(requiredEnvironment('FERRY_TABLE_NAME')),
     secrets: new SecretsManagerSecretSource(),
     logger,
   });

@@ -28,7 +28,7 @@ import type { CheckStore, EnvironmentStore } from '../../core/ports.ts';
 import { KEY_PREFIX } from '../../names.ts';
 
 /**
- * Environment items in the state table (see DynamoDbStateStore for the table's shape):
+ * Environment items in the state table (the table's shape is in DynamoDbDeliveryLog):
  * - `PART#<app>/<environment>/<part>` / `STATE`: last applied commit, sync status, pin, queued marker, recent
  *   job ids, lock.
  * - same / `INVENTORY`: the objects of the last applied revision.

