@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { bitbucket } from '../../functions/core/intake/bitbucket.ts';
+import { bitbucketServer } from '../../functions/core/intake/bitbucket-server.ts';
 import { gitea } from '../../functions/core/intake/gitea.ts';
 import { github } from '../../functions/core/intake/github.ts';
 import { gitlab } from '../../functions/core/intake/gitlab.ts';
@@ -191,5 +193,89 @@ describe('Gitea pushes', () => {
     const push = pushOf(gitea, { ...payload, after: ZERO, commits: [], head_commit: null });
     assert.equal(push.deleted, true);
     assert.equal(push.commit, undefined);
+  });
+});
+
+describe('Bitbucket Cloud pushes', () => {
+  const payload = webhookFixture('bitbucket-push.json');
+  const [change] = (payload.push as { changes: Record<string, unknown>[] }).changes;
+  const withChanges = (...changes: unknown[]) => ({ ...payload, push: { changes } });
+
+  test('a branch push: its repository and ref, every path counted as changed', () => {
+    assert.deepEqual(bitbucket.normalise(payload), [
+      {
+        provider: 'bitbucket',
+        repository: 'bitbucket.org/acme/storefront',
+        ref: 'refs/heads/main',
+        refKind: 'branch',
+        refName: 'main',
+        before: '9109994e0e8e47a53cb9063b39acde37f6df0189',
+        after: 'f7e0e62f41db716c8beffeff1b6d2043cd08f639',
+        commit: 'f7e0e62f41db716c8beffeff1b6d2043cd08f639',
+        created: false,
+        deleted: false,
+        forced: false,
+        changedPaths: [],
+        changedPathsComplete: false,
+      },
+    ]);
+  });
+
+  test('one push of several refs: a created tag and a deleted branch', () => {
+    const tag = { ...change, old: null, new: { type: 'tag', name: 'v2', target: { hash: 'e'.repeat(40) } } };
+    const deletion = { ...change, new: null, closed: true };
+    const [created, deleted] = bitbucket.normalise(withChanges(tag, deletion));
+    assert.deepEqual(
+      [created?.ref, created?.created, created?.commit],
+      ['refs/tags/v2', true, 'e'.repeat(40)],
+    );
+    assert.deepEqual([deleted?.ref, deleted?.deleted, deleted?.commit], ['refs/heads/main', true, undefined]);
+  });
+
+  test('refuses a change of the wrong shape, naming the field', () => {
+    const refused = (value: Record<string, unknown>, message: string) =>
+      assert.throws(() => bitbucket.normalise(value), { name: 'MalformedPush', message });
+    refused({ ...payload, push: [] }, '"push" is not an object');
+    refused(withChanges([]), '"push.changes[0]" is not an object');
+    refused(
+      withChanges({ ...change, old: null, new: null }),
+      '"push.changes[0]" has neither "old" nor "new"',
+    );
+    refused(
+      withChanges({ ...change, new: { type: 'branch', name: 'main', target: { hash: 'a'.repeat(64) } } }),
+      '"push.changes[0].new.target.hash" is a SHA-256 object id: SHA-256 repositories are not supported',
+    );
+  });
+});
+
+describe('Bitbucket Data Center pushes', () => {
+  const payload = webhookFixture('bitbucket-server-push.json');
+
+  test('a branch push: the HTTP clone URL names the repository', () => {
+    const [push] = bitbucketServer.normalise(payload);
+    assert.equal(push?.repository, 'bitbucket.example.com/scm/acme/payments');
+    assert.equal(push?.ref, 'refs/heads/main');
+    assert.equal(push?.commit, 'd56737a61474f1797ef4eebc0ea556f8ab865948');
+    assert.equal(push?.changedPathsComplete, false);
+  });
+
+  test('created and deleted refs, and the test connection', () => {
+    const [change] = payload.changes as Record<string, unknown>[];
+    const [added, removed] = bitbucketServer.normalise({
+      ...payload,
+      changes: [
+        { ...change, refId: 'refs/tags/v3', fromHash: ZERO, type: 'ADD' },
+        { ...change, toHash: ZERO, type: 'DELETE' },
+      ],
+    });
+    assert.deepEqual([added?.refKind, added?.created, added?.deleted], ['tag', true, false]);
+    assert.deepEqual([removed?.deleted, removed?.commit], [true, undefined]);
+    assert.equal(
+      bitbucketServer.kind('diagnostics:ping', webhookFixture('bitbucket-server-ping.json')),
+      'ping',
+    );
+    assert.throws(() => bitbucketServer.normalise({ ...payload, changes: [{ ...change, refId: 7 }] }), {
+      message: '"changes[0].refId" is not a full ref',
+    });
   });
 });

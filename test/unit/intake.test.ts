@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import { createIntake } from '../../functions/core/intake/intake.ts';
 import type { WebhookRequest } from '../../functions/core/intake/request.ts';
+import { UNREADABLE_SECRET_SECONDS } from '../../functions/core/intake/secrets.ts';
 import {
   type Delivery,
   githubDelivery,
@@ -150,5 +151,73 @@ describe('intake', () => {
     for (const secret of [SECRET, good.headers['X-Hub-Signature-256'], bad.headers['X-Hub-Signature-256']]) {
       assert.ok(secret !== undefined && !text.includes(secret));
     }
+  });
+});
+
+describe('intake failures', () => {
+  const missingConfig = parseConfig({
+    ...config,
+    repositories: [
+      ...config.repositories,
+      {
+        name: 'late',
+        url: 'https://github.com/acme/late.git',
+        provider: 'github',
+        webhookSecret: 'late-hook',
+      },
+    ],
+    apps: [
+      ...config.apps,
+      {
+        name: 'late',
+        repository: 'late',
+        path: 'deploy',
+        environments: [
+          { name: 'staging', cluster: 'main', namespace: 'late', trigger: { branches: ['main'] } },
+        ],
+      },
+    ],
+  } satisfies ConfigInput);
+
+  test('a secret that cannot be read is read again only after a while', async () => {
+    let now = new Date('2026-11-02T10:00:00Z');
+    const secrets = new MapSecretSource({ 'shop-hook': SECRET });
+    const log = () => undefined;
+    const intake = createIntake({
+      config: missingConfig,
+      queue: new MemoryJobQueue(),
+      deliveries: new MemoryDeliveryLog(),
+      secrets,
+      logger: { info: log, warn: log, error: log },
+      now: () => now,
+    });
+    const late = () =>
+      request(githubDelivery(githubPush({ url: 'https://github.com/acme/late.git' }), { secret: 'x' }));
+    for (let i = 0; i < 20; i++) assert.equal((await intake(late())).status, 500);
+    assert.equal(secrets.reads, 1, 'one read for twenty deliveries');
+    secrets.values.set('late-hook', 'x');
+    now = new Date(now.getTime() + UNREADABLE_SECRET_SECONDS * 1000);
+    assert.equal((await intake(late())).status, 202);
+    assert.equal(secrets.reads, 2);
+  });
+
+  test('nothing throws past the answer: a failure the steps do not expect is a 500, logged', async () => {
+    const errors: string[] = [];
+    const intake = createIntake({
+      config,
+      queue: new MemoryJobQueue(),
+      deliveries: new MemoryDeliveryLog(),
+      secrets: new MapSecretSource({ 'shop-hook': SECRET }),
+      logger: {
+        info(message) {
+          if (message === 'jobs enqueued') throw new Error('the log is full');
+        },
+        warn: () => undefined,
+        error: (message) => errors.push(message),
+      },
+    });
+    const answer = await intake(request(githubDelivery(payload, { secret: SECRET })));
+    assert.deepEqual(answer, { status: 500, body: { error: 'internal error' } });
+    assert.deepEqual(errors, ['intake failed']);
   });
 });
