@@ -5,18 +5,25 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { openDatabase } from '../../functions/adapters/local/database.ts';
+import { databasePath, openDatabase } from '../../functions/adapters/local/database.ts';
 import { SqliteStore } from '../../functions/adapters/local/sqlite-store.ts';
-import type { InventoryEntry } from '../../functions/core/apply/inventory.ts';
-import type { CheckRecord, DeploymentRecord, EnvironmentKey } from '../../functions/core/ports.ts';
+import { syncOf } from '../../functions/core/deploy/run.ts';
+import type { InventoryEntry } from '../../functions/core/model/inventory.ts';
+import type { PartKey } from '../../functions/core/model/part.ts';
+import type {
+  AppliedRevisionState,
+  CheckRecord,
+  DeploymentRecord,
+  StateChange,
+} from '../../functions/core/model/records.ts';
 
 const run = promisify(execFile);
 
-const key: EnvironmentKey = { app: 'shop', environment: 'staging', part: 'app' };
-const other: EnvironmentKey = { app: 'shop', environment: 'production', part: 'app' };
+const key: PartKey = { app: 'shop', environment: 'staging', part: 'app' };
+const other: PartKey = { app: 'shop', environment: 'production', part: 'app' };
 
 let stateDir: string;
 let db: DatabaseSync;
@@ -36,15 +43,16 @@ afterEach(async () => {
 });
 
 let sequence = 0;
-function record<R extends DeploymentRecord['result']>(
+function record(
   id: string,
-  result: R,
-  overrides: Partial<Omit<DeploymentRecord, 'result'>> = {},
-): DeploymentRecord & { result: R } {
+  result: DeploymentRecord['result'],
+  overrides: Partial<DeploymentRecord> = {},
+): DeploymentRecord {
   sequence += 1;
   const startedAt = new Date(Date.parse('2026-11-02T10:00:00Z') + sequence * 1000).toISOString();
   return {
     id,
+    jobId: `job-${id}`,
     key,
     commit: 'c'.repeat(40),
     ref: 'refs/heads/main',
@@ -62,10 +70,16 @@ const inventory = (name: string): InventoryEntry[] => [
   { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name, hash: 'h1', resourceVersion: '1' },
 ];
 
-const applied = (commit: string, deploymentId: string, name = 'settings') => ({
-  commit: { commit, ref: 'refs/heads/main', commitTime: 1_700_000_000, deploymentId, appliedAt: 'now' },
+const applied = (commit: string, deploymentId: string, name = 'settings'): AppliedRevisionState => ({
+  commit: { commit, ref: 'refs/heads/main', deploymentId, appliedAt: 'now' },
   inventory: inventory(name),
   desired: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop' }, data: { v: '1' } }],
+});
+
+/** What a deployment that applied a revision changes. */
+const appliedChange = (deployment: DeploymentRecord, name = 'settings'): StateChange => ({
+  sync: syncOf(deployment),
+  applied: applied(deployment.commit, deployment.id, name),
 });
 
 const check = (id: string, action: CheckRecord['action']): CheckRecord => ({
@@ -121,30 +135,43 @@ describe('environment lock', () => {
     assert.deepEqual(await store.get(key), {
       sync: { status: 'Unknown', message: '', at: '' },
       inventory: [],
+      recentJobs: [],
     });
   });
 });
 
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+
 describe('recordDeployment', () => {
   test('while holding the lock it updates the sync status, last applied commit, inventory and desired', async () => {
     await store.lock(key, 'deploy-a', 60);
-    await store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a'));
+    const deployment = record('deploy-a', 'succeeded', { commit: A });
+    await store.recordDeployment(deployment, appliedChange(deployment));
     const state = await store.get(key);
-    assert.equal(state?.lastApplied?.commit, 'a'.repeat(40));
-    assert.deepEqual(state?.sync, { status: 'Synced', message: 'succeeded deploy-a', at: state?.sync.at });
+    assert.equal(state?.lastApplied?.commit, A);
+    assert.deepEqual(state?.sync, {
+      status: 'Synced',
+      message: 'succeeded deploy-a',
+      at: deployment.finishedAt,
+      commit: A,
+    });
     assert.deepEqual(state?.inventory, inventory('settings'));
-    assert.deepEqual(await store.getDesired(key), applied('a'.repeat(40), 'deploy-a').desired);
+    assert.deepEqual(state?.recentJobs, ['job-deploy-a']);
+    assert.deepEqual(await store.getDesired(key), applied(A, 'deploy-a').desired);
   });
 
   test('a failed deployment without a revision keeps the last applied commit', async () => {
     await store.lock(key, 'deploy-a', 60);
-    await store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a'));
+    const first = record('deploy-a', 'succeeded', { commit: A });
+    await store.recordDeployment(first, appliedChange(first));
     await store.unlock(key, 'deploy-a');
     await store.lock(key, 'deploy-b', 60);
-    await store.recordDeployment(record('deploy-b', 'failed'));
+    const failed = record('deploy-b', 'failed', { commit: B, failure: 'rejected' });
+    await store.recordDeployment(failed, { sync: syncOf(failed) });
     const state = await store.get(key);
     assert.equal(state?.sync.status, 'Failed');
-    assert.equal(state?.lastApplied?.commit, 'a'.repeat(40));
+    assert.equal(state?.lastApplied?.commit, A);
     assert.deepEqual(
       (await store.listDeployments(key, 10)).map((d) => [d.id, d.result]),
       [
@@ -160,43 +187,47 @@ describe('recordDeployment', () => {
     await store.lock(key, 'deploy-a', 10);
     now += 11_000;
     assert.equal(await store.lock(key, 'deploy-b', 60), true);
+    const lost = record('deploy-a', 'succeeded', { commit: A });
     await assert.rejects(
-      store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a')),
+      store.recordDeployment(lost, appliedChange(lost)),
       /deployment deploy-a lost the lock of shop\/staging\/app before it was recorded/,
     );
     assert.deepEqual(await store.listDeployments(key, 10), []);
     const state = await store.get(key);
     assert.equal(state?.lastApplied, undefined);
     assert.deepEqual(state?.inventory, []);
+    assert.deepEqual(state?.recentJobs, []);
     assert.equal(await store.getDesired(key), undefined);
   });
 
   test('a deployment without any lock (no state at all) is refused too', async () => {
-    await assert.rejects(store.recordDeployment(record('deploy-x', 'failed')), /lost the lock/);
+    const deployment = record('deploy-x', 'failed', { failure: 'rejected' });
+    await assert.rejects(store.recordDeployment(deployment, { sync: syncOf(deployment) }), /lost the lock/);
   });
 
-  test('a superseded deployment is only appended to the history, without the lock', async () => {
+  test('a deployment of a part no longer configured is only appended to the history, without the lock', async () => {
     await store.lock(key, 'deploy-a', 60);
-    await store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a'));
+    const deployment = record('deploy-a', 'succeeded', { commit: A });
+    await store.recordDeployment(deployment, appliedChange(deployment));
     const before = await store.get(key);
-    await store.appendHistory(record('deploy-s', 'superseded'));
+    await store.appendHistory(record('deploy-s', 'failed', { failure: 'configuration' }));
     assert.deepEqual(await store.get(key), before);
     assert.deepEqual(
       (await store.listDeployments(key, 10)).map((d) => d.result),
-      ['superseded', 'succeeded'],
+      ['failed', 'succeeded'],
     );
   });
 });
 
 describe('checks', () => {
   test('a check updates the latest check, and the sync status only when given', async () => {
-    await store.recordCheck(key, check('c1', 'none'));
+    await store.recordCheck(key, check('c1', 'none'), {});
     assert.equal(store.summary(key).lastCheck?.id, 'c1');
     assert.deepEqual((await store.get(key))?.sync, { status: 'Unknown', message: '', at: '' });
     const outOfSync = { status: 'OutOfSync', message: 'main moved', at: 'now' } as const;
-    await store.recordCheck(key, check('c2', 'out-of-sync'), outOfSync);
+    await store.recordCheck(key, check('c2', 'out-of-sync'), { sync: outOfSync });
     assert.deepEqual((await store.get(key))?.sync, outOfSync);
-    await store.recordCheck(key, check('c3', 'none'));
+    await store.recordCheck(key, check('c3', 'none'), {});
     assert.deepEqual((await store.get(key))?.sync, outOfSync, 'kept when not given');
     assert.equal(store.summary(key).lastCheck?.id, 'c3');
     assert.deepEqual(
@@ -206,9 +237,9 @@ describe('checks', () => {
   });
 
   test('checks older than a week leave the history', async () => {
-    await store.recordCheck(key, check('old', 'none'));
+    await store.recordCheck(key, check('old', 'none'), {});
     now += 8 * 24 * 3600 * 1000;
-    await store.recordCheck(key, check('new', 'none'));
+    await store.recordCheck(key, check('new', 'none'), {});
     assert.deepEqual(
       store.listChecks(key, 10).map((c) => c.id),
       ['new'],
@@ -217,15 +248,14 @@ describe('checks', () => {
 
   test('refreshInventory applies only while the deployment still owns the inventory', async () => {
     await store.lock(key, 'deploy-a', 60);
-    await store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a'));
+    const first = record('deploy-a', 'succeeded', { commit: A });
+    await store.recordDeployment(first, appliedChange(first));
     await store.refreshInventory(key, 'deploy-a', inventory('refreshed'));
     assert.deepEqual((await store.get(key))?.inventory, inventory('refreshed'));
     await store.unlock(key, 'deploy-a');
     await store.lock(key, 'deploy-b', 60);
-    await store.recordDeployment(
-      record('deploy-b', 'succeeded'),
-      applied('b'.repeat(40), 'deploy-b', 'newer'),
-    );
+    const second = record('deploy-b', 'succeeded', { commit: B });
+    await store.recordDeployment(second, appliedChange(second, 'newer'));
     await store.refreshInventory(key, 'deploy-a', inventory('stale'));
     assert.deepEqual((await store.get(key))?.inventory, inventory('newer'));
   });
@@ -249,12 +279,72 @@ describe('delivery log', () => {
   test('the records survive reopening the database', async () => {
     await store.remember('gitlab#x', 3600);
     await store.lock(key, 'deploy-a', 60);
-    await store.recordDeployment(record('deploy-a', 'succeeded'), applied('a'.repeat(40), 'deploy-a'));
+    const deployment = record('deploy-a', 'succeeded', { commit: A });
+    await store.recordDeployment(deployment, { ...appliedChange(deployment), pin: pinAt(A) });
     db.close();
     db = openDatabase(stateDir);
     const reopened = new SqliteStore(db, { clock: () => now });
     assert.equal(await reopened.seen('gitlab#x'), true);
-    assert.equal((await reopened.get(key))?.lastApplied?.commit, 'a'.repeat(40));
+    const state = await reopened.get(key);
+    assert.equal(state?.lastApplied?.commit, A);
+    assert.deepEqual(state?.pin, pinAt(A));
+    assert.deepEqual(state?.recentJobs, ['job-deploy-a']);
     assert.deepEqual(reopened.listEnvironments(), [key]);
   });
 });
+
+describe('the database file', () => {
+  /** The environments table as the first schema had it: no pin, queued marker or recent jobs. */
+  const writeVersion = (dir: string, version: number) => {
+    const old = new DatabaseSync(databasePath(dir));
+    old.exec(`CREATE TABLE environments (
+      app TEXT NOT NULL, environment TEXT NOT NULL, part TEXT NOT NULL, last_applied TEXT, sync TEXT,
+      last_check TEXT, lock_owner TEXT, lock_expires_at INTEGER, lock_pid INTEGER, inventory TEXT,
+      inventory_deployment_id TEXT, desired BLOB, PRIMARY KEY (app, environment, part))`);
+    old
+      .prepare('INSERT INTO environments (app, environment, part, last_applied) VALUES (?, ?, ?, ?)')
+      .run(key.app, key.environment, key.part, JSON.stringify(applied(A, 'deploy-old').commit));
+    old.exec(`PRAGMA user_version = ${version}`);
+    old.close();
+  };
+
+  test('a database of the first schema is migrated and keeps its state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-local-store-v1-'));
+    try {
+      writeVersion(dir, 1);
+      const migrated = openDatabase(dir);
+      try {
+        const upgraded = new SqliteStore(migrated, { clock: () => now });
+        assert.deepEqual(await upgraded.get(key), {
+          lastApplied: applied(A, 'deploy-old').commit,
+          sync: { status: 'Unknown', message: '', at: '' },
+          inventory: [],
+          recentJobs: [],
+        });
+        await upgraded.lock(key, 'deploy-a', 60);
+        const deployment = record('deploy-a', 'succeeded', { commit: B });
+        await upgraded.recordDeployment(deployment, { ...appliedChange(deployment), pin: pinAt(B) });
+        assert.deepEqual((await upgraded.get(key))?.pin, pinAt(B));
+      } finally {
+        migrated.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a database of a newer schema than this code knows is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-local-store-new-'));
+    try {
+      writeVersion(dir, 99);
+      assert.throws(
+        () => openDatabase(dir),
+        /was written by a newer Ferry \(schema 99, this one knows \d+\)/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const pinAt = (commit: string) => ({ commit, ref: 'refs/heads/main', by: 'ops', at: '2026-11-02T10:00:00Z' });
