@@ -22,11 +22,6 @@ import { METRICS } from '../functions/names.ts';
 
 const PERIOD = Duration.minutes(5);
 
-/**
- * The worker's custom metrics (Powertools): `Deployments` (count) and `DeployDuration` (milliseconds), both
- * with the dimension `result` = succeeded | failed | superseded.
- */
-
 export interface NamedFunction {
   /** A short name for alarm ids and labels, e.g. `Worker`. */
   readonly name: string;
@@ -53,7 +48,8 @@ export interface ObservabilityProps {
 }
 
 /**
- * A search over the worker's metrics, one line per value of the `result` dimension. Powertools adds a
+ * A search over the worker's metrics (Powertools): `Deployments` (count) and `DeployDuration` (milliseconds),
+ * one line per value of the `result` dimension (succeeded, failed, current, skipped, duplicate). Powertools adds a
  * `service` dimension to every metric (whatever name the worker gives itself), and a search's metric schema
  * names the dimension set exactly: `{Ferry,result,service}`.
  */
@@ -75,7 +71,15 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    this.#addAlarms(props);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: Stack.of(this).stackName,
+      defaultInterval: Duration.days(1),
+    });
+    this.#addWidgets(props);
+  }
 
+  #addAlarms(props: ObservabilityProps): void {
     const alarm = (alarmId: string, description: string, metric: IMetric, threshold = 1): Alarm => {
       const created = new Alarm(this, alarmId, {
         alarmDescription: description,
@@ -118,11 +122,9 @@ export class Observability extends Construct {
       props.deployQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),
       props.stuckAfter.toSeconds(),
     );
+  }
 
-    this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: Stack.of(this).stackName,
-      defaultInterval: Duration.days(1),
-    });
+  #addWidgets(props: ObservabilityProps): void {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Webhook deliveries',

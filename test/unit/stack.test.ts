@@ -205,7 +205,11 @@ describe('deploy pipeline', () => {
     }
     assert.deepEqual(env.FERRY_TABLE_NAME, { Ref: minimal.id(minimal.stack.state.table) });
     const queue = minimal.stack.deployPipeline.queue;
-    assert.deepEqual(env.FERRY_QUEUE_URL, { Ref: minimal.id(queue) }, 'a failed job backs off by its visibility');
+    assert.deepEqual(
+      env.FERRY_QUEUE_URL,
+      { Ref: minimal.id(queue) },
+      'a failed job backs off by its visibility',
+    );
   });
 
   test('the worker takes the deploy queue one job at a time, with partial batch responses', () => {
