@@ -1,5 +1,6 @@
-// The local mode's deploy queue and worker loop on the real `node:sqlite`: FIFO per group, deduplication over a
-// window, a newer job superseding a queued one, retries with backoff and the dead letters, restarts.
+// The local mode's deploy queue and worker loop on the real `node:sqlite`: FIFO per part, deduplication by job id
+// over a window, every job run (the worker follows the ref, the queue supersedes nothing), retries with backoff
+// and the dead letters, restarts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,8 +14,7 @@ import { openDatabase } from '../../functions/adapters/local/database.ts';
 import { type JobOutcome, JobWorker } from '../../functions/adapters/local/job-worker.ts';
 import { createLogger } from '../../functions/adapters/local/logger.ts';
 import { type ClaimedJob, SqliteJobQueue } from '../../functions/adapters/local/sqlite-job-queue.ts';
-import type { DeployJob } from '../../functions/core/jobs.ts';
-import type { QueuedJob } from '../../functions/core/ports.ts';
+import { createJob, type DeployJob, type JobTrigger } from '../../functions/core/model/job.ts';
 
 const run = promisify(execFile);
 
@@ -39,24 +39,19 @@ afterEach(async () => {
 });
 
 let counter = 0;
-function queued(
-  environment: string,
-  options: { commit?: string; trigger?: DeployJob['trigger']; id?: string } = {},
-): QueuedJob {
+/** A job of the app part of `environment`: by default a push of its own delivery and commit. */
+function queued(environment: string, options: { commit?: string; trigger?: JobTrigger } = {}): DeployJob {
   counter += 1;
-  return {
-    job: {
-      app: 'shop',
-      environment,
-      part: 'app',
-      ref: 'refs/heads/main',
-      commit: options.commit ?? counter.toString(16).padStart(40, '0'),
-      trigger: options.trigger ?? { kind: 'push', deliveryId: `d${counter}`, provider: 'github' },
-      enqueuedAt: new Date(now).toISOString(),
-    },
-    deduplicationId: options.id ?? `dedup-${counter}`,
-  };
+  return createJob(
+    { app: 'shop', environment, part: 'app' },
+    { ref: 'refs/heads/main', commit: options.commit ?? counter.toString(16).padStart(40, '0') },
+    options.trigger ?? { kind: 'push', deliveryId: `d${counter}`, provider: 'github' },
+    new Date(now),
+  );
 }
+
+const manual: JobTrigger = { kind: 'manual', requestedBy: 'ops', pin: true, overrideDeletionBudget: false };
+const delivery = (deliveryId: string): JobTrigger => ({ kind: 'push', deliveryId, provider: 'github' });
 
 const commitOf = (claimed: ClaimedJob | undefined) => claimed?.job.commit;
 
@@ -64,57 +59,77 @@ describe('queue', () => {
   test('FIFO per group: a group runs one job at a time, in order; other groups go on', () => {
     const a1 = queued('staging');
     const b1 = queued('production');
-    const a2 = queued('staging', { trigger: { kind: 'rollback', requestedBy: 'ops' } });
+    const a2 = queued('staging', { trigger: manual });
     queue.add([a1, b1, a2]);
     const first = queue.claim();
-    assert.equal(commitOf(first), a1.job.commit);
-    assert.equal(first?.group, 'shop/staging');
+    assert.equal(commitOf(first), a1.commit);
+    assert.equal(first?.group, 'shop/staging/app');
+    assert.deepEqual(first?.job, a1, 'the job as it was enqueued');
     assert.equal(first?.attempt, 1);
     const second = queue.claim();
-    assert.equal(commitOf(second), b1.job.commit, 'staging is held while its job runs');
+    assert.equal(commitOf(second), b1.commit, 'staging is held while its job runs');
     assert.equal(queue.claim(), undefined);
     queue.complete(first?.id ?? 0);
-    assert.equal(commitOf(queue.claim()), a2.job.commit);
+    assert.equal(commitOf(queue.claim()), a2.commit);
   });
 
   test('a claim can be narrowed to one group', () => {
     const a = queued('staging');
     const b = queued('production');
     queue.add([a, b]);
-    assert.equal(commitOf(queue.claim({ group: 'shop/production' })), b.job.commit);
-    assert.equal(queue.claim({ group: 'shop/production' }), undefined);
+    assert.equal(commitOf(queue.claim({ group: 'shop/production/app' })), b.commit);
+    assert.equal(queue.claim({ group: 'shop/production/app' }), undefined);
   });
 
-  test('equal deduplication ids within five minutes are enqueued once, even after the first ran', () => {
-    const [first] = queue.add([queued('staging', { id: 'delivery-1' })]);
+  test('equal job ids within five minutes are enqueued once, even after the first ran', () => {
+    // A redelivered webhook makes the same job again: same delivery and part, whatever else it says.
+    const redelivery = () => queued('staging', { trigger: delivery('delivery-1') });
+    const [first] = queue.add([redelivery()]);
     assert.notEqual(first, undefined);
-    assert.deepEqual(queue.add([queued('staging', { id: 'delivery-1' })]), [undefined]);
+    assert.deepEqual(queue.add([redelivery()]), [undefined]);
     queue.complete(queue.claim()?.id ?? 0);
     now += 4 * 60 * 1000;
-    assert.deepEqual(queue.add([queued('staging', { id: 'delivery-1' })]), [undefined]);
+    assert.deepEqual(queue.add([redelivery()]), [undefined]);
     assert.equal(queue.pending().length, 0);
     now += 60 * 1000;
-    const [again] = queue.add([queued('staging', { id: 'delivery-1' })]);
+    const [again] = queue.add([redelivery()]);
     assert.notEqual(again, undefined, 'accepted once the window has passed');
     assert.equal(queue.pending().length, 1);
   });
 
-  test('a queued push is superseded by a newer push of its group, never a rollback', () => {
-    const push1 = queued('staging');
-    const push2 = queued('staging');
-    const other = queued('production');
-    queue.add([push1, push2, other]);
-    const head = queue.claim();
-    assert.equal(commitOf(head), push1.job.commit);
-    assert.equal(head?.supersededInQueue, true);
-    const otherHead = queue.claim();
-    assert.equal(otherHead?.supersededInQueue, false, 'nothing newer in its group');
-    queue.complete(head?.id ?? 0);
-    assert.equal(queue.claim()?.supersededInQueue, false, 'the newest push is applied');
+  test('a job is deduplicated within one batch too; the same delivery for another part is another job', () => {
+    const job = queued('staging', { trigger: delivery('delivery-2') });
+    const configJob = createJob({ ...job, part: 'config' }, job, job.trigger, new Date(now));
+    const ids = queue.add([job, job, configJob]);
+    assert.equal(ids[1], undefined);
+    assert.deepEqual(
+      queue.pending().map((p) => p.group),
+      ['shop/staging/app', 'shop/staging/config'],
+    );
+  });
 
-    const rollback = queued('qa', { trigger: { kind: 'rollback', requestedBy: 'ops' } });
-    queue.add([rollback, queued('qa')]);
-    assert.equal(queue.claim({ group: 'shop/qa' })?.supersededInQueue, false);
+  test('nothing is superseded in the queue: every job of a part runs, in order, even for one commit', () => {
+    const commit = 'e'.repeat(40);
+    const jobs = [queued('staging', { commit }), queued('staging', { commit }), queued('staging')];
+    queue.add(jobs);
+    const ran: DeployJob[] = [];
+    for (let claimed = queue.claim(); claimed !== undefined; claimed = queue.claim()) {
+      ran.push(claimed.job);
+      queue.complete(claimed.id);
+    }
+    assert.deepEqual(ran, jobs);
+  });
+
+  test('a message that is not a deploy job (a rollback of an older Ferry) is dead-lettered; its part goes on', () => {
+    const old = { ...queued('staging'), trigger: { kind: 'rollback', requestedBy: 'ops' } };
+    const next = queued('staging');
+    queue.add([old as unknown as DeployJob, next]);
+    // The claim that meets the message moves it aside; the part's next job is claimable at once after.
+    assert.equal(commitOf(queue.claim() ?? queue.claim()), next.commit);
+    assert.deepEqual(
+      queue.deadLetters().map((d) => [d.group, d.job, d.lastError]),
+      [['shop/staging/app', undefined, 'the message is not a deploy job']],
+    );
   });
 
   test('jobs survive reopening the database; a job whose process died runs again', async () => {
@@ -133,19 +148,19 @@ describe('queue', () => {
       process.stdout.write(claimed.job.commit);
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
-    assert.equal(stdout, a.job.commit);
+    assert.equal(stdout, a.commit);
     db.close();
     db = openDatabase(stateDir);
     const reopened = new SqliteJobQueue(db, { clock: () => now });
     assert.deepEqual(
       reopened.pending().map((p) => [p.job.commit, p.running, p.attempts]),
       [
-        [a.job.commit, true, 1],
-        [b.job.commit, false, 0],
+        [a.commit, true, 1],
+        [b.commit, false, 0],
       ],
     );
     const again = reopened.claim();
-    assert.equal(commitOf(again), a.job.commit);
+    assert.equal(commitOf(again), a.commit);
     assert.equal(again?.attempt, 2, 'the interrupted run counted');
   });
 
@@ -170,7 +185,7 @@ describe('worker', () => {
   test('a job that keeps failing is retried with backoff, then dead-lettered with its last error', async () => {
     const realQueue = new SqliteJobQueue(db);
     const failing = queued('staging');
-    const next = queued('staging', { trigger: { kind: 'rollback', requestedBy: 'ops' } });
+    const next = queued('staging', { trigger: manual });
     const runs: number[] = [];
     const delays: number[] = [];
     const outcomes: JobOutcome<string>[] = [];
@@ -178,7 +193,7 @@ describe('worker', () => {
       realQueue,
       async (claimed) => {
         runs.push(Date.now());
-        if (claimed.job.commit === failing.job.commit)
+        if (claimed.job.commit === failing.commit)
           throw new Error(`cluster unreachable (run ${runs.length})`);
         return 'ok';
       },
@@ -209,14 +224,14 @@ describe('worker', () => {
     assert.ok((runs[2] ?? 0) - (runs[1] ?? 0) >= 80, 'the second retry waited longer');
     const dead = realQueue.deadLetters();
     assert.equal(dead.length, 1);
-    assert.equal(dead[0]?.job?.commit, failing.job.commit);
+    assert.equal(dead[0]?.job?.commit, failing.commit);
     assert.equal(dead[0]?.attempts, 3);
     assert.equal(dead[0]?.lastError, 'cluster unreachable (run 3)');
     assert.deepEqual(realQueue.pending(), [], 'the group went on with the next job');
     assert.ok(logLines.some((line) => line.includes('moved to the dead letters')));
   });
 
-  test('a transient error postpones the job without counting the attempt', async () => {
+  test('a job that could not start (its part is busy) is postponed without counting the attempt', async () => {
     const realQueue = new SqliteJobQueue(db);
     let calls = 0;
     const outcomes: string[] = [];
@@ -230,8 +245,8 @@ describe('worker', () => {
       {
         logger,
         maxAttempts: 1,
-        isTransient: (error) => error instanceof Error && error.message === 'busy',
-        transientDelayMs: 20,
+        postpones: (error) => error instanceof Error && error.message === 'busy',
+        postponeDelayMs: 20,
         onSettled: (_, outcome) => outcomes.push(outcome.kind),
       },
     );
@@ -268,7 +283,7 @@ describe('worker', () => {
       { logger, concurrency: 2 },
     );
     const jobs = ['qa', 'staging', 'production', 'qa', 'staging', 'production', 'qa'].map((environment) =>
-      queued(environment, { trigger: { kind: 'rollback', requestedBy: 'ops' } }),
+      queued(environment, { trigger: manual }),
     );
     realQueue.add(jobs);
     worker.start();
@@ -281,8 +296,8 @@ describe('worker', () => {
     assert.equal(maxPerGroup, 1);
     for (const environment of ['qa', 'staging', 'production']) {
       assert.deepEqual(
-        order.get(`shop/${environment}`),
-        jobs.filter((j) => j.job.environment === environment).map((j) => j.job.commit),
+        order.get(`shop/${environment}/app`),
+        jobs.filter((j) => j.environment === environment).map((j) => j.commit),
       );
     }
   });
