@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { messageParser } from './message.ts';
 import type { PartKey } from './part.ts';
 
 /** A request to check one environment part: the message on the check queue. */
@@ -11,7 +12,6 @@ export interface EnvironmentCheck extends PartKey {
 export const checkIdOf = (check: EnvironmentCheck): string =>
   `${check.tickId}.${check.app}.${check.environment}.${check.part}`;
 
-// Built on first use, so that a bundle importing only the type (the scheduler) leaves zod out.
 const checkSchema = () =>
   z.object({
     app: z.string().min(1),
@@ -21,15 +21,6 @@ const checkSchema = () =>
     scheduledAt: z.string().min(1),
   });
 
-let schema: ReturnType<typeof checkSchema> | undefined;
-
 /** A check from a queue message's body, or undefined when the body is not one. */
-export function parseEnvironmentCheck(body: string): EnvironmentCheck | undefined {
-  try {
-    schema ??= checkSchema();
-    const result = schema.safeParse(JSON.parse(body));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseEnvironmentCheck: (body: string) => EnvironmentCheck | undefined =
+  /* @__PURE__ */ messageParser(checkSchema);

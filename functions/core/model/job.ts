@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { RepositoryConfig } from '../config.ts';
 import { COMMIT_ID } from './commit.ts';
+import { messageParser } from './message.ts';
 import { type PartKey, partId } from './part.ts';
 
 export type Provider = RepositoryConfig['provider'];
@@ -69,7 +70,6 @@ export function createJob(
   };
 }
 
-// Built on first use, so that a bundle importing only `createJob` (the webhook) leaves zod out.
 function deployJobSchema() {
   return z.object({
     id: z.string().regex(/^[0-9a-f]{64}$/),
@@ -100,18 +100,9 @@ function deployJobSchema() {
   });
 }
 
-let schema: ReturnType<typeof deployJobSchema> | undefined;
-
 /** A deploy job from a queue message's body, or undefined when the body is not one. */
-export function parseDeployJob(body: string): DeployJob | undefined {
-  try {
-    schema ??= deployJobSchema();
-    const result = schema.safeParse(JSON.parse(body));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseDeployJob: (body: string) => DeployJob | undefined =
+  /* @__PURE__ */ messageParser(deployJobSchema);
 
 /**
  * The wait before a job runs again after its `attempt`-th failed run (1-based): 5 s, doubling, at most 5 min.
