@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
-import type { StatusReport } from '../../functions/adapters/local/status.ts';
+import type { EnvironmentStatus, StatusReport } from '../../functions/adapters/local/status.ts';
 import { stagingApp } from '../support/deploy.ts';
 import { GitWorkspace } from '../support/git.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
@@ -97,12 +97,18 @@ async function site(environment: Record<string, unknown> = {}): Promise<Site> {
 const namespaceManifest = (s: Site) =>
   yaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.namespace } });
 
+/** The ConfigMap every test deploys, with its value `v`. */
+const settings = (v: string) => ({ 'deploy/cm.yaml': yaml(configMap('settings', { v })) });
+
 /** Commits the files and pushes them to main; returns the commit. */
 async function push(s: Site, files: Record<string, string | null>): Promise<string> {
   const commit = await s.workspace.commit(files);
   await s.workspace.push();
   return commit;
 }
+
+/** The first commit of a site: its namespace and the ConfigMap at 1. */
+const pushFirst = (s: Site) => push(s, { 'deploy/ns.yaml': namespaceManifest(s), ...settings('1') });
 
 /** A running `ferry serve`, its log lines parsed. */
 class Server {
@@ -182,6 +188,14 @@ class Server {
     return (await response.json()) as StatusReport;
   }
 
+  /** Waits until the app's staging part is as `holds` says, and returns its status. */
+  part(app: string, what: string, holds: (part: EnvironmentStatus) => boolean): Promise<EnvironmentStatus> {
+    return eventually(what, async () => {
+      const part = partOf(await this.status(), app);
+      return holds(part) ? part : undefined;
+    });
+  }
+
   /** Sends the signal (Ctrl-C is SIGINT) and waits for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; ms: number }> {
     const started = Date.now();
@@ -244,88 +258,156 @@ const partOf = (report: StatusReport, app: string) => {
   return found;
 };
 
+/** The options `ferry deploy` and `ferry resume` need to find the site and its state. */
+const siteOptions = (s: Site) => [
+  '--config',
+  s.configFile,
+  '--state-dir',
+  s.stateDir,
+  '--secrets',
+  s.secretsFile,
+];
+
+/** What the server answers before any deployment: health, routes, and each delivery it must refuse. */
+async function refusesWhatItMust(server: Server, payload: Record<string, unknown>): Promise<void> {
+  const health = await fetch(`${server.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal(((await health.json()) as { status: string }).status, 'ok');
+  assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
+  assert.equal((await fetch(`${server.url}/webhook`)).status, 405);
+
+  const forged = await server.webhook(githubDelivery(payload, { secret: 'not-the-secret' }));
+  assert.equal(forged.status, 401);
+  const wrongType = await server.webhook({
+    headers: { 'content-type': 'text/plain', 'x-github-event': 'push' },
+    body: 'hello',
+  });
+  assert.equal(wrongType.status, 415);
+  const malformed = await server.webhook({
+    // Gitea: none is configured, so no webhook secret is read first (the unset GitHub one would answer 500).
+    headers: { 'content-type': 'application/json', 'x-gitea-event': 'push' },
+    body: '{"ref":',
+  });
+  assert.equal(malformed.status, 400);
+  const oversized = await server.webhook(
+    githubDelivery({ ...payload, padding: 'x'.repeat(1024 * 1024) }, { secret: WEBHOOK_SECRET }),
+  );
+  assert.equal(oversized.status, 413);
+  assert.match(String(oversized.body.error), /over the limit of 1048576/);
+  const unset = await server.webhook(
+    githubDelivery(
+      { ...payload, repository: { clone_url: 'https://github.com/acme/unset.git' } },
+      { secret: WEBHOOK_SECRET },
+    ),
+  );
+  assert.equal(unset.status, 500);
+  assert.match(String(unset.body.error), /^the webhook secret could not be read/);
+}
+
+/** A signed delivery is deployed; its redelivery is acknowledged and deployed no second time. */
+async function deploysOnce(server: Server, s: Site, payload: Record<string, unknown>, first: string) {
+  const delivery = githubDelivery(payload, { secret: WEBHOOK_SECRET });
+  const accepted = await server.webhook(delivery);
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  assert.deepEqual(
+    (accepted.body.jobs as { commit: string; group: string }[]).map((j) => [j.commit, j.group]),
+    [[first, `${s.app}/staging/app`]],
+  );
+  await eventually('the ConfigMap is applied', async () =>
+    (await configMapValue(s.namespace, 'settings')) === '1' ? true : undefined,
+  );
+  const deployed = await server.part(
+    s.app,
+    'the status shows the commit',
+    (env) => env.lastApplied?.commit === first,
+  );
+  assert.equal(deployed.sync.status, 'Synced');
+  assert.equal(deployed.configured, true);
+  assert.deepEqual(
+    deployed.deployments.map((d) => [d.commit, d.result, d.trigger.kind]),
+    [[first, 'succeeded', 'push']],
+  );
+
+  // GitHub redelivers with the same X-GitHub-Delivery: acknowledged, not deployed again.
+  const redelivered = await server.webhook(delivery);
+  assert.equal(redelivered.status, 200);
+  assert.equal(redelivered.body.ignored, 'delivery already handled');
+  await sleep(1500);
+  const afterRedelivery = await server.status();
+  assert.equal(partOf(afterRedelivery, s.app).deployments.length, 1, 'deployed once');
+  assert.equal(afterRedelivery.queue.queued + afterRedelivery.queue.running, 0);
+}
+
+/**
+ * `ferry deploy <sha>` while the server runs: the job is queued for the server, which rolls back to the commit
+ * and pins the part there.
+ */
+async function rollsBackThroughTheServer(server: Server, s: Site, commit: string): Promise<void> {
+  const enqueued = await ferry(['deploy', s.app, 'staging', commit, ...siteOptions(s)], s.env);
+  assert.equal(enqueued.code, 0, enqueued.stderr);
+  assert.match(enqueued.stdout, /Enqueued job #\d+ to deploy .*\nThe server \(pid \d+/);
+  const rolledBack = await server.part(
+    s.app,
+    'the rollback is applied',
+    (env) => env.lastApplied?.commit === commit,
+  );
+  assert.deepEqual(rolledBack.deployments[0]?.trigger, {
+    kind: 'manual',
+    requestedBy: userInfo().username,
+    pin: true,
+    overrideDeletionBudget: false,
+  });
+  assert.equal(rolledBack.deployments[0]?.result, 'succeeded', 'an older commit, applied');
+  assert.equal(rolledBack.pin?.commit, commit, 'and pinned there');
+  assert.equal(await configMapValue(s.namespace, 'settings'), '1');
+}
+
+/**
+ * Without a server, `ferry deploy` deploys in-process: a branch name resolves to its commit (the head), and an
+ * explicit deploy of the ref releases the pin. `ferry status` reads the state directory alone.
+ */
+async function deploysWithoutAServer(s: Site, head: string): Promise<void> {
+  const direct = await ferry(['deploy', s.app, 'staging', 'main', ...siteOptions(s)], s.env);
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.match(
+    direct.stdout,
+    new RegExp(`Deploying ${head.slice(0, 12)} \\(refs/heads/main\\) to ${s.app}/staging`),
+  );
+  assert.match(direct.stdout, /^succeeded: applied /m);
+  assert.match(direct.stdout, /configured ConfigMap .*\/settings/);
+  assert.equal(await configMapValue(s.namespace, 'settings'), '2');
+
+  const status = await ferry(['status', '--state-dir', s.stateDir, '--config', s.configFile]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /no server running/);
+  assert.match(status.stdout, new RegExp(`${s.app}/staging/app\\n  sync: +Synced`));
+  assert.doesNotMatch(status.stdout, /pinned:/, 'the explicit deploy of main released the pin');
+  assert.match(status.stdout, new RegExp(`applied: +${head.slice(0, 12)} refs/heads/main`));
+  assert.match(status.stdout, /Queue: 0 queued, 0 running, 0 dead letters/);
+
+  const unknown = await ferry(['deploy', s.app, 'nowhere', head, ...siteOptions(s)], s.env);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no environment "nowhere" of app/);
+}
+
 describe('ferry serve: push mode', () => {
   test(
     'a signed push is deployed once, redeliveries are acknowledged, the CLI deploys and rolls back',
     TIMEOUT,
     async () => {
       const s = await site();
-      const first = await push(s, {
-        'deploy/ns.yaml': namespaceManifest(s),
-        'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })),
-      });
+      const first = await pushFirst(s);
       const server = await Server.start(s, ['--no-reconcile']);
-
-      const health = await fetch(`${server.url}/healthz`);
-      assert.equal(health.status, 200);
-      assert.equal(((await health.json()) as { status: string }).status, 'ok');
-      assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
-      assert.equal((await fetch(`${server.url}/webhook`)).status, 405);
-
       const payload = githubPush({
         url: s.workspace.url,
         commit: first,
         before: '0'.repeat(40),
         paths: ['deploy/ns.yaml', 'deploy/cm.yaml'],
       });
-      const forged = await server.webhook(githubDelivery(payload, { secret: 'not-the-secret' }));
-      assert.equal(forged.status, 401);
-      const wrongType = await server.webhook({
-        headers: { 'content-type': 'text/plain', 'x-github-event': 'push' },
-        body: 'hello',
-      });
-      assert.equal(wrongType.status, 415);
-      const malformed = await server.webhook({
-        // Gitea: none is configured, so no webhook secret is read first (the unset GitHub one would answer 500).
-        headers: { 'content-type': 'application/json', 'x-gitea-event': 'push' },
-        body: '{"ref":',
-      });
-      assert.equal(malformed.status, 400);
-      const oversized = await server.webhook(
-        githubDelivery({ ...payload, padding: 'x'.repeat(1024 * 1024) }, { secret: WEBHOOK_SECRET }),
-      );
-      assert.equal(oversized.status, 413);
-      assert.match(String(oversized.body.error), /over the limit of 1048576/);
-      const unset = await server.webhook(
-        githubDelivery(
-          { ...payload, repository: { clone_url: 'https://github.com/acme/unset.git' } },
-          { secret: WEBHOOK_SECRET },
-        ),
-      );
-      assert.equal(unset.status, 500);
-      assert.equal(unset.body.error, 'the webhook secret could not be read');
+      await refusesWhatItMust(server, payload);
+      await deploysOnce(server, s, payload, first);
 
-      const delivery = githubDelivery(payload, { secret: WEBHOOK_SECRET });
-      const accepted = await server.webhook(delivery);
-      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-      assert.deepEqual(
-        (accepted.body.jobs as { commit: string; group: string }[]).map((j) => [j.commit, j.group]),
-        [[first, `${s.app}/staging`]],
-      );
-      await eventually('the ConfigMap is applied', async () =>
-        (await configMapValue(s.namespace, 'settings')) === '1' ? true : undefined,
-      );
-      const deployed = await eventually('the status shows the commit', async () => {
-        const env = partOf(await server.status(), s.app);
-        return env.lastApplied?.commit === first ? env : undefined;
-      });
-      assert.equal(deployed.sync.status, 'Synced');
-      assert.equal(deployed.configured, true);
-      assert.deepEqual(
-        deployed.deployments.map((d) => [d.commit, d.result, d.trigger.kind]),
-        [[first, 'succeeded', 'push']],
-      );
-
-      // GitHub redelivers with the same X-GitHub-Delivery: acknowledged, not deployed again.
-      const redelivered = await server.webhook(delivery);
-      assert.equal(redelivered.status, 200);
-      assert.equal(redelivered.body.ignored, 'delivery already handled');
-      await sleep(1500);
-      const afterRedelivery = await server.status();
-      assert.equal(partOf(afterRedelivery, s.app).deployments.length, 1, 'deployed once');
-      assert.equal(afterRedelivery.queue.queued + afterRedelivery.queue.running, 0);
-
-      const second = await push(s, { 'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })) });
+      const second = await push(s, settings('2'));
       const next = await server.webhook(
         githubDelivery(
           githubPush({ url: s.workspace.url, commit: second, before: first, paths: ['deploy/cm.yaml'] }),
@@ -333,24 +415,10 @@ describe('ferry serve: push mode', () => {
         ),
       );
       assert.equal(next.status, 202);
-      await eventually('the second commit is applied', async () =>
-        partOf(await server.status(), s.app).lastApplied?.commit === second ? true : undefined,
-      );
+      await server.part(s.app, 'the second commit is applied', (env) => env.lastApplied?.commit === second);
       assert.equal(await configMapValue(s.namespace, 'settings'), '2');
 
-      // `ferry deploy` while the server runs: the job is queued for the server, which rolls back to the first.
-      const common = ['--config', s.configFile, '--state-dir', s.stateDir, '--secrets', s.secretsFile];
-      const enqueued = await ferry(['deploy', s.app, 'staging', first, ...common], s.env);
-      assert.equal(enqueued.code, 0, enqueued.stderr);
-      assert.match(enqueued.stdout, /Enqueued job #\d+ to deploy .*\nThe server \(pid \d+/);
-      const rolledBack = await eventually('the rollback is applied', async () => {
-        const env = partOf(await server.status(), s.app);
-        return env.lastApplied?.commit === first ? env : undefined;
-      });
-      assert.deepEqual(rolledBack.deployments[0]?.trigger.kind, 'rollback');
-      assert.equal(rolledBack.deployments[0]?.result, 'succeeded', 'an older commit, yet not superseded');
-      assert.equal(await configMapValue(s.namespace, 'settings'), '1');
-
+      await rollsBackThroughTheServer(server, s, first);
       const stopped = await server.stop('SIGINT');
       assert.equal(stopped.code, 0, server.stderr);
       await server.waitForLog((l) => l.message === 'stopped');
@@ -360,28 +428,7 @@ describe('ferry serve: push mode', () => {
         'the webhook secret is never logged',
       );
       assert.ok(server.logs.every((line) => !JSON.stringify(line).includes(testbed().gitToken)));
-
-      // Without a server, `ferry deploy` deploys in-process: a branch name resolves to its commit.
-      const direct = await ferry(['deploy', s.app, 'staging', 'main', ...common], s.env);
-      assert.equal(direct.code, 0, direct.stderr);
-      assert.match(
-        direct.stdout,
-        new RegExp(`Deploying ${second.slice(0, 12)} \\(refs/heads/main\\) to ${s.app}/staging`),
-      );
-      assert.match(direct.stdout, /^succeeded: applied /m);
-      assert.match(direct.stdout, /configured ConfigMap .*\/settings/);
-      assert.equal(await configMapValue(s.namespace, 'settings'), '2');
-
-      const status = await ferry(['status', '--state-dir', s.stateDir, '--config', s.configFile]);
-      assert.equal(status.code, 0, status.stderr);
-      assert.match(status.stdout, /no server running/);
-      assert.match(status.stdout, new RegExp(`${s.app}/staging \\(app\\)\\n  sync: +Synced`));
-      assert.match(status.stdout, new RegExp(`applied: +${second.slice(0, 12)} refs/heads/main`));
-      assert.match(status.stdout, /Queue: 0 queued, 0 running, 0 dead letters/);
-
-      const unknown = await ferry(['deploy', s.app, 'nowhere', first, ...common], s.env);
-      assert.equal(unknown.code, 1);
-      assert.match(unknown.stderr, /no environment "nowhere" of app/);
+      await deploysWithoutAServer(s, second);
     },
   );
 });
@@ -389,23 +436,22 @@ describe('ferry serve: push mode', () => {
 describe('ferry serve: pull mode', () => {
   test('commits pushed without a webhook are found and deployed by the reconcile loop', TIMEOUT, async () => {
     const s = await site();
-    const first = await push(s, {
-      'deploy/ns.yaml': namespaceManifest(s),
-      'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })),
-    });
+    const first = await pushFirst(s);
     const server = await Server.start(s, ['--reconcile-interval-seconds', '1']);
-    const initial = await eventually('the commit is deployed by a check', async () => {
-      const env = partOf(await server.status(), s.app);
-      return env.lastApplied?.commit === first ? env : undefined;
-    });
+    const initial = await server.part(
+      s.app,
+      'the commit is deployed by a check',
+      (env) => env.lastApplied?.commit === first,
+    );
     assert.equal(initial.deployments[0]?.trigger.kind, 'reconcile');
     assert.equal(await configMapValue(s.namespace, 'settings'), '1');
 
-    const second = await push(s, { 'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })) });
-    const updated = await eventually('the new commit is deployed', async () => {
-      const env = partOf(await server.status(), s.app);
-      return env.lastApplied?.commit === second ? env : undefined;
-    });
+    const second = await push(s, settings('2'));
+    const updated = await server.part(
+      s.app,
+      'the new commit is deployed',
+      (env) => env.lastApplied?.commit === second,
+    );
     assert.deepEqual(
       updated.deployments.map((d) => [d.commit, d.trigger.kind, d.result]),
       [
@@ -415,15 +461,53 @@ describe('ferry serve: pull mode', () => {
       'each commit deployed once, although several checks saw it before it was applied',
     );
     assert.equal(await configMapValue(s.namespace, 'settings'), '2');
-    const checked = await eventually('a check finds it in sync', async () => {
-      const env = partOf(await server.status(), s.app);
-      return env.lastCheck?.action === 'none' && env.lastCheck.headCommit === second ? env : undefined;
-    });
+    const checked = await server.part(
+      s.app,
+      'a check finds it in sync',
+      (env) => env.lastCheck?.action === 'none' && env.lastCheck.headCommit === second,
+    );
     assert.match(checked.lastCheck?.message ?? '', /in sync with/);
     const stopped = await server.stop('SIGTERM');
     assert.equal(stopped.code, 0, server.stderr);
   });
 });
+
+/** Ctrl-C waited for the running deployment to finish and started no queued job. */
+async function stopsAfterTheRunningJob(server: Server, running: string, queued: string): Promise<void> {
+  const stopped = await server.stop('SIGINT');
+  assert.equal(stopped.code, 0, server.stderr);
+  assert.ok(stopped.ms >= 2000, `waited for the running deployment (${stopped.ms} ms)`);
+  const messages = server.logs.map((l) => l.message);
+  const stopping = messages.indexOf(
+    'stopping: no new jobs; waiting for the running ones (Ctrl-C again forces)',
+  );
+  const finished = server.logs.findIndex((l) => l.message === 'deployment finished' && l.commit === running);
+  assert.ok(
+    stopping >= 0 && finished > stopping,
+    `the running deployment finished after Ctrl-C:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
+  );
+  assert.equal(messages.at(-1), 'stopped');
+  assert.ok(
+    !server.logs.some((l) => l.message === 'deployment started' && l.commit === queued),
+    'the queued job was not started',
+  );
+}
+
+/** `ferry status --json` without a server: the queued job kept, the finished deployment recorded. */
+async function keptOffline(s: Site, slow: string, queued: string): Promise<void> {
+  const offline = await ferry(['status', '--state-dir', s.stateDir, '--json']);
+  assert.equal(offline.code, 0, offline.stderr);
+  const report = JSON.parse(offline.stdout) as StatusReport;
+  assert.deepEqual(
+    report.queue.jobs.map((j) => [j.commit, j.running]),
+    [[queued, false]],
+  );
+  const slowState = partOf(report, s.app);
+  assert.equal(slowState.lastApplied?.commit, slow);
+  assert.equal(slowState.deployments[0]?.result, 'failed', 'the Deployment never became ready');
+  assert.match(slowState.deployments[0]?.message ?? '', /not healthy after 5s/);
+  assert.equal(slowState.configured, undefined, 'no configuration was given');
+}
 
 describe('ferry serve: restarts', () => {
   test(
@@ -433,7 +517,7 @@ describe('ferry serve: restarts', () => {
       const s = await site({ healthTimeoutSeconds: 5 });
       const slow = await push(s, {
         'deploy/ns.yaml': namespaceManifest(s),
-        'deploy/cm.yaml': yaml(configMap('settings', { v: '1' })),
+        ...settings('1'),
         // No controller runs in the test bed: the Deployment never becomes ready, so this deploy waits 5 s.
         'deploy/web.yaml': yaml(deployment('web', 'nginx:1.27', { [NEVER_READY]: 'true' })),
       });
@@ -446,9 +530,13 @@ describe('ferry serve: restarts', () => {
       );
       assert.equal((await server.webhook(slowDelivery)).status, 202);
       await server.waitForLog((l) => l.message === 'deployment started' && l.commit === slow);
+      // The worker follows the ref: the next commit is pushed once this deployment applies its own.
+      await eventually('the slow deployment applies its commit', async () =>
+        (await configMapValue(s.namespace, 'settings')) === '1' ? true : undefined,
+      );
 
       const queued = await push(s, {
-        'deploy/cm.yaml': yaml(configMap('settings', { v: '2' })),
+        ...settings('2'),
         'deploy/web.yaml': null,
       });
       const queuedDelivery = githubDelivery(
@@ -458,36 +546,8 @@ describe('ferry serve: restarts', () => {
         },
       );
       assert.equal((await server.webhook(queuedDelivery)).status, 202);
-      const stopped = await server.stop('SIGINT');
-      assert.equal(stopped.code, 0, server.stderr);
-      assert.ok(stopped.ms >= 2000, `waited for the running deployment (${stopped.ms} ms)`);
-      const messages = server.logs.map((l) => l.message);
-      const stopping = messages.indexOf(
-        'stopping: no new jobs; waiting for the running ones (Ctrl-C again forces)',
-      );
-      const finished = server.logs.findIndex((l) => l.message === 'deployment finished' && l.commit === slow);
-      assert.ok(
-        stopping >= 0 && finished > stopping,
-        `the running deployment finished after Ctrl-C:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
-      );
-      assert.equal(messages.at(-1), 'stopped');
-      assert.ok(
-        !server.logs.some((l) => l.message === 'deployment started' && l.commit === queued),
-        'the queued job was not started',
-      );
-
-      const offline = await ferry(['status', '--state-dir', s.stateDir, '--json']);
-      assert.equal(offline.code, 0, offline.stderr);
-      const report = JSON.parse(offline.stdout) as StatusReport;
-      assert.deepEqual(
-        report.queue.jobs.map((j) => [j.commit, j.running]),
-        [[queued, false]],
-      );
-      const slowState = partOf(report, s.app);
-      assert.equal(slowState.lastApplied?.commit, slow);
-      assert.equal(slowState.deployments[0]?.result, 'failed', 'the Deployment never became ready');
-      assert.match(slowState.deployments[0]?.message ?? '', /not healthy after 5s/);
-      assert.equal(slowState.configured, undefined, 'no configuration was given');
+      await stopsAfterTheRunningJob(server, slow, queued);
+      await keptOffline(s, slow, queued);
 
       const restarted = await Server.start(s, ['--no-reconcile']);
       assert.equal(
@@ -495,10 +555,11 @@ describe('ferry serve: restarts', () => {
         1,
         'the queued job is still there',
       );
-      const state = await eventually('the queued job is deployed after the restart', async () => {
-        const env = partOf(await restarted.status(), s.app);
-        return env.lastApplied?.commit === queued ? env : undefined;
-      });
+      const state = await restarted.part(
+        s.app,
+        'the queued job is deployed after the restart',
+        (env) => env.lastApplied?.commit === queued,
+      );
       assert.deepEqual(
         state.deployments.map((d) => [d.commit, d.result]),
         [
@@ -511,6 +572,93 @@ describe('ferry serve: restarts', () => {
       const redelivered = await restarted.webhook(slowDelivery);
       assert.equal(redelivered.status, 200, 'the delivery log survived the restart');
       assert.equal((await restarted.stop('SIGTERM')).code, 0);
+    },
+  );
+});
+
+/** A new head is seen by every check and reported, never deployed over the pin, for ten ticks. */
+async function holdsThroughTicks(server: Server, s: Site, pinned: string, head: string): Promise<void> {
+  const seen = await server.part(
+    s.app,
+    'a check reports the pin and the new head',
+    (env) => env.lastCheck?.action === 'pinned' && env.lastCheck.headCommit === head,
+  );
+  const ticks = server.logs.filter((l) => l.message === 'checks scheduled').length;
+  await eventually('ten more ticks', async () =>
+    server.logs.filter((l) => l.message === 'checks scheduled').length >= ticks + 10 ? true : undefined,
+  );
+  const still = partOf(await server.status(), s.app);
+  assert.equal(still.lastApplied?.commit, pinned, 'the pin held');
+  assert.equal(still.lastCheck?.action, 'pinned');
+  assert.equal(still.sync.status, 'OutOfSync');
+  assert.equal(seen.deployments.length, still.deployments.length, 'nothing deployed meanwhile');
+  assert.equal(await configMapValue(s.namespace, 'settings'), '1');
+  const status = await ferry(['status', '--state-dir', s.stateDir]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `pinned: +at ${pinned.slice(0, 12)} \\(refs/heads/main\\) by ${userInfo().username} since \\S+; head ${head.slice(0, 12)}`,
+    ),
+  );
+}
+
+describe('ferry serve: pins', () => {
+  test(
+    '`ferry deploy <sha>` pins the part through reconcile ticks; `ferry resume` returns it to the branch head',
+    TIMEOUT,
+    async () => {
+      const s = await site();
+      const first = await pushFirst(s);
+      const server = await Server.start(s, ['--reconcile-interval-seconds', '1']);
+      const appliedAt = (commit: string) => (env: EnvironmentStatus) => env.lastApplied?.commit === commit;
+      await server.part(s.app, 'the first commit is deployed', appliedAt(first));
+      const second = await push(s, settings('2'));
+      await server.part(s.app, 'the second commit is deployed', appliedAt(second));
+
+      const pinned = await ferry(['deploy', s.app, 'staging', first, ...siteOptions(s)], s.env);
+      assert.equal(pinned.code, 0, pinned.stderr);
+      assert.match(
+        pinned.stdout,
+        /Enqueued job #\d+ to deploy .* \(refs\/heads\/main\) to .*, pinned there\./,
+      );
+      const held = await server.part(
+        s.app,
+        'the part is pinned at the first commit',
+        (env) => env.lastApplied?.commit === first && env.pin !== null,
+      );
+      assert.equal(held.pin?.commit, first);
+      assert.equal(held.pin?.ref, 'refs/heads/main');
+      assert.equal(held.pin?.by, userInfo().username);
+      assert.equal(await configMapValue(s.namespace, 'settings'), '1');
+
+      const third = await push(s, settings('3'));
+      await holdsThroughTicks(server, s, first, third);
+
+      const resumed = await ferry(['resume', s.app, 'staging', ...siteOptions(s)], s.env);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(
+        resumed.stdout,
+        new RegExp(`^Releasing the pin of ${s.app}/staging/app at ${first.slice(0, 12)}, set by `),
+      );
+      assert.match(
+        resumed.stdout,
+        new RegExp(`Enqueued job #\\d+ to deploy ${third.slice(0, 12)} \\(refs/heads/main\\)`),
+      );
+      const released = await server.part(
+        s.app,
+        'the part is back at the branch head',
+        (env) => env.lastApplied?.commit === third && env.pin === null,
+      );
+      assert.equal(released.deployments[0]?.trigger.kind, 'manual');
+      assert.equal(await configMapValue(s.namespace, 'settings'), '3');
+
+      // Auto-sync is back: the next commit is deployed by the reconcile loop.
+      const fourth = await push(s, settings('4'));
+      const synced = await server.part(s.app, 'the next commit is deployed by a check', appliedAt(fourth));
+      assert.equal(synced.deployments[0]?.trigger.kind, 'reconcile');
+      assert.equal(await configMapValue(s.namespace, 'settings'), '4');
+      assert.equal((await server.stop('SIGTERM')).code, 0, server.stderr);
     },
   );
 });
