@@ -237,7 +237,7 @@ const shopPush = (changed: string[], extra: Payload = {}): Payload => ({
   ...extra,
 });
 
-describe('GitHub', () => {
+describe('GitHub: the documented test vector', () => {
   test("GitHub's documented test vector verifies (then the body is no JSON payload); a changed one does not", async () => {
     const vector = {
       body: 'Hello, World!',
@@ -262,7 +262,9 @@ describe('GitHub', () => {
     assert.deepEqual(jobsOf(answer), ['vector/dev/app@9a8b7c6']);
     assert.equal((await drain()).length, 1);
   });
+});
 
+describe('GitHub: the push examples and form bodies', () => {
   test('every push example of @octokit/webhooks-examples', async () => {
     const examples = githubPushExamples();
     assert.ok(examples.length >= 7, 'the examples hold pushes');
@@ -337,7 +339,9 @@ describe('GitHub', () => {
     assert.equal((await deliver(overJson)).status, 401);
     assert.deepEqual(await drain(), []);
   });
+});
 
+describe('GitHub: signatures and secrets', () => {
   test('wrong, missing and SHA-1-only signatures get 401 and enqueue nothing', async () => {
     const payload = shopPush(['deploy/a.yaml']);
     const wrong = await deliver(githubDelivery(payload, { secret: 'not the secret' }));
@@ -383,7 +387,9 @@ describe('GitHub', () => {
     assert.equal((await deliver(githubDelivery(payload, { secret: CACHED_SECRET }))).status, 202);
     assert.equal((await drain()).length, 2);
   });
+});
 
+describe('GitHub: redeliveries', () => {
   test('a redelivery is acknowledged and enqueues one job in all', async () => {
     const id = randomUUID();
     const delivery = githubDelivery(shopPush(['config/other.yaml']), { secret: SHOP_SECRET, id });
@@ -445,7 +451,9 @@ describe('GitHub', () => {
     assert.equal(again.status, 202);
     assert.equal((await drain()).length, 2);
   });
+});
 
+describe('GitHub: triggers', () => {
   test('one push matching two environments enqueues two jobs in two groups; a suspended one none', async () => {
     const answer = await deliver(githubDelivery(shopPush(['deploy/app.yaml']), { secret: SHOP_SECRET }));
     assert.equal(answer.status, 202);
@@ -507,7 +515,9 @@ describe('GitHub', () => {
     );
     assert.equal((await drain()).length, 1);
   });
+});
 
+describe('GitHub: other events and refusals', () => {
   test('ping gets 200; other events are verified and ignored', async () => {
     const ping = {
       zen: 'Design for failure.',
@@ -572,7 +582,7 @@ describe('GitHub', () => {
   });
 });
 
-describe('GitLab', () => {
+describe('GitLab: pushes', () => {
   test('a push with X-Gitlab-Token deploys the environments whose paths it touches', async () => {
     const id = randomUUID();
     const answer = await deliver(
@@ -615,7 +625,9 @@ describe('GitLab', () => {
     ]);
     assert.equal((await drain()).length, 1);
   });
+});
 
+describe('GitLab: deletions, truncated lists and refusals', () => {
   test('a branch deletion is acknowledged and ignored', async () => {
     const answer = await deliver(
       gitlabDelivery(webhookFixture('gitlab-branch-deletion.json'), { token: GITLAB_TOKEN }),

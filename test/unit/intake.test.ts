@@ -118,7 +118,9 @@ describe('intake', () => {
     assert.equal(ids.length, 4);
     assert.equal(new Set(ids).size, 2, 'the queue drops the second copy of each');
   });
+});
 
+describe('intake answers', () => {
   test('a recorded delivery is acknowledged and not enqueued again', async () => {
     const { intake, queue } = setUp();
     const delivery = githubDelivery(payload, { secret: SECRET });
