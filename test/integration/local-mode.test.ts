@@ -110,6 +110,23 @@ async function push(s: Site, files: Record<string, string | null>): Promise<stri
 /** The first commit of a site: its namespace and the ConfigMap at 1. */
 const pushFirst = (s: Site) => push(s, { 'deploy/ns.yaml': namespaceManifest(s), ...settings('1') });
 
+/** The options `ferry serve`, `deploy` and `resume` need to find the site and its state. */
+const siteOptions = (s: Site) => [
+  '--config',
+  s.configFile,
+  '--state-dir',
+  s.stateDir,
+  '--secrets',
+  s.secretsFile,
+];
+
+/** A fresh site with its first commit pushed, and `ferry serve` running on it with the options. */
+async function serving(options: string[]): Promise<{ s: Site; first: string; server: Server }> {
+  const s = await site();
+  const first = await pushFirst(s);
+  return { s, first, server: await Server.start(s, options) };
+}
+
 /** A running `ferry serve`, its log lines parsed. */
 class Server {
   readonly child: ChildProcess;
@@ -122,23 +139,10 @@ class Server {
   }
 
   static async start(s: Site, extra: string[] = []): Promise<Server> {
-    const child = spawn(
-      process.execPath,
-      [
-        FERRY,
-        'serve',
-        '--config',
-        s.configFile,
-        '--state-dir',
-        s.stateDir,
-        '--secrets',
-        s.secretsFile,
-        '--port',
-        '0',
-        ...extra,
-      ],
-      { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [FERRY, 'serve', ...siteOptions(s), '--port', '0', ...extra], {
+      env: s.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     child.on('exit', () => children.delete(child));
     const server = new Server(child);
@@ -257,16 +261,6 @@ const partOf = (report: StatusReport, app: string) => {
   assert.ok(found, `status lists ${app}/staging`);
   return found;
 };
-
-/** The options `ferry deploy` and `ferry resume` need to find the site and its state. */
-const siteOptions = (s: Site) => [
-  '--config',
-  s.configFile,
-  '--state-dir',
-  s.stateDir,
-  '--secrets',
-  s.secretsFile,
-];
 
 /** What the server answers before any deployment: health, routes, and each delivery it must refuse. */
 async function refusesWhatItMust(server: Server, payload: Record<string, unknown>): Promise<void> {
@@ -395,9 +389,7 @@ describe('ferry serve: push mode', () => {
     'a signed push is deployed once, redeliveries are acknowledged, the CLI deploys and rolls back',
     TIMEOUT,
     async () => {
-      const s = await site();
-      const first = await pushFirst(s);
-      const server = await Server.start(s, ['--no-reconcile']);
+      const { s, first, server } = await serving(['--no-reconcile']);
       const payload = githubPush({
         url: s.workspace.url,
         commit: first,
@@ -435,9 +427,7 @@ describe('ferry serve: push mode', () => {
 
 describe('ferry serve: pull mode', () => {
   test('commits pushed without a webhook are found and deployed by the reconcile loop', TIMEOUT, async () => {
-    const s = await site();
-    const first = await pushFirst(s);
-    const server = await Server.start(s, ['--reconcile-interval-seconds', '1']);
+    const { s, first, server } = await serving(['--reconcile-interval-seconds', '1']);
     const initial = await server.part(
       s.app,
       'the commit is deployed by a check',
@@ -608,9 +598,7 @@ describe('ferry serve: pins', () => {
     '`ferry deploy <sha>` pins the part through reconcile ticks; `ferry resume` returns it to the branch head',
     TIMEOUT,
     async () => {
-      const s = await site();
-      const first = await pushFirst(s);
-      const server = await Server.start(s, ['--reconcile-interval-seconds', '1']);
+      const { s, first, server } = await serving(['--reconcile-interval-seconds', '1']);
       const appliedAt = (commit: string) => (env: EnvironmentStatus) => env.lastApplied?.commit === commit;
       await server.part(s.app, 'the first commit is deployed', appliedAt(first));
       const second = await push(s, settings('2'));
