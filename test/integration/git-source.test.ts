@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
   type Server as HttpServer,
@@ -304,5 +304,26 @@ describe('Git source: hosts that fail', () => {
     await new Promise((done) => closed.close(done));
     const failure = await failureOf(() => source.listRefs({ url }));
     assert.equal(failure.failureClass, 'transient', failure.message);
+  });
+});
+
+describe('Git source: symbolic links', () => {
+  test('a link inside the repository is kept; one that points outside it is refused', async () => {
+    const links = await GitWorkspace.create(uniqueName('tests/git-links'));
+    after(() => links.remove());
+    await links.commit({ 'common/cm.yaml': 'kind: ConfigMap\n', 'overlay/kustomization.yaml': '{}\n' });
+    await symlink('../common', join(links.dir, 'overlay', 'base'));
+    const inside = await links.commit({}, 'a link inside');
+    await symlink('/etc/passwd', join(links.dir, 'stolen.yaml'));
+    const outside = await links.commit({}, 'a link outside');
+    await links.push();
+    const source = new IsomorphicGitSource(await newRoot());
+    const linked = { url: links.url, token: testbed().gitToken };
+    const checkout = await source.checkout(linked, inside);
+    assert.equal(await readFile(join(checkout.dir, 'overlay', 'base', 'cm.yaml'), 'utf8'), 'kind: ConfigMap\n');
+    await checkout.dispose();
+    const failure = await failureOf(() => source.checkout(linked, outside));
+    assert.equal(failure.failureClass, 'rejected');
+    assert.match(failure.message, /symbolic link that points outside the repository: stolen\.yaml/);
   });
 });
