@@ -27,9 +27,6 @@ import {
 } from './request.ts';
 import { createSecretReader, type SecretReader } from './secrets.ts';
 import { type EnvironmentMatch, matchTriggers, type SkippedEnvironment } from './triggers.ts';
-import type { Verdict } from './verification.ts';
-
-export type { IntakeLogger } from './answer.ts';
 
 export interface IntakeDependencies {
   readonly config: Config;
@@ -44,7 +41,7 @@ export interface IntakeDependencies {
 export type Intake = (request: WebhookRequest) => Promise<WebhookResponse>;
 
 /** A job in the answer: what was enqueued, without the trigger; `group` is its part's id. */
-export interface EnqueuedJob {
+interface EnqueuedJob {
   readonly app: string;
   readonly environment: string;
   readonly part: PartName;
@@ -258,7 +255,7 @@ async function verify(
       reason: message,
     });
   }
-  const verdict: Verdict = await delivery.host.verify({
+  const verdict = await delivery.host.verify({
     headers: delivery.request.headers,
     body: delivery.request.body,
     decoded,
