@@ -1,8 +1,10 @@
 // The local mode's composition root, beside the AWS one (`aws.ts`): the same core use cases (intake, deploy,
 // reconcile) wired to the local adapters. The state directory holds the SQLite store and deploy queue and the
-// Git cache; clusters are reached through kubeconfig files; secrets come from the environment or a file; jobs
-// run in an in-process worker and checks on an in-process schedule. Nothing here decides what a deployment does.
+// Git cache; clusters are reached through kubeconfig files (or EKS, with AWS credentials); secrets come from
+// the environment or a file; jobs run in an in-process worker and checks on an in-process schedule. Nothing
+// here decides what a deployment does.
 import { join } from 'node:path';
+import { eksKubeConfig } from '../adapters/aws/eks-connection.ts';
 import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
 import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
 import { openDatabase } from '../adapters/local/database.ts';
@@ -66,7 +68,8 @@ export class LocalRuntime {
     const { config, secrets } = options;
     this.#state = state;
     this.#options = options;
-    this.#clusters = new KubernetesClusterConnector();
+    // EKS clusters work too where AWS credentials are at hand.
+    this.#clusters = new KubernetesClusterConnector({ eks: eksKubeConfig });
     this.#deps = {
       config,
       secrets,
