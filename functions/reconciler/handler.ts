@@ -26,7 +26,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         logger.info('environment checked', {
           check,
           action: result.action,
-          message: result.message,
+          detail: result.message,
           drifted: result.drifted.length,
         });
         metrics.addDimensions({ [METRICS.actionDimension]: result.action });

@@ -47,7 +47,7 @@ async function runJob(
     logger.info('deployment finished', {
       job,
       result: result.result,
-      message: result.message,
+      detail: result.message,
       id: result.id,
     });
     metrics.addDimensions({ [METRICS.resultDimension]: result.result });

@@ -74,7 +74,7 @@ test('a signed GitHub push is verified, enqueued, deployed by the worker and rec
       awsRegion: 'us-east-1',
     })),
   };
-  assert.equal(event.Records[0]?.attributes.MessageGroupId, `${fixture.app}/staging`);
+  assert.equal(event.Records[0]?.attributes.MessageGroupId, `${fixture.app}/staging/app`);
   const response = await worker(event, lambdaContext());
   assert.deepEqual(response.batchItemFailures, []);
 
