@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PROVIDERS } from './model/provider.ts';
 
 /** A DNS-1123 label: the names of repositories, clusters, apps and environments. */
 const name = z
@@ -23,7 +24,7 @@ const repository = z.strictObject({
     return username === '' && password === '';
   }, 'must not carry credentials: put the token in a secret named by tokenSecret'),
   /** `bitbucket` is Bitbucket Cloud, `bitbucket-server` Bitbucket Data Center (and Server); Forgejo is `gitea`. */
-  provider: z.enum(['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucket-server']),
+  provider: z.enum(PROVIDERS),
   /**
    * Name of the Secrets Manager secret holding the webhook secret. Its value is the secret itself, or a JSON
    * array of secrets, all accepted, while one is rotated.

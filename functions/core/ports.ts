@@ -73,8 +73,13 @@ export interface ClusterConnector {
 /** A Git repository as Ferry reaches it. */
 export interface GitRemote {
   readonly url: string;
-  /** Token for HTTP basic authentication; none for a public repository. */
+  /** Token for HTTP authentication; none for a public repository. */
   readonly token?: string | undefined;
+  /**
+   * How the host takes the token: basic authentication with this user name (`x-access-token` for GitHub,
+   * GitLab and Gitea; `x-token-auth` for Bitbucket Cloud), or as a bearer token (Bitbucket Data Center).
+   */
+  readonly tokenAs?: { readonly basicUser: string } | 'bearer';
 }
 
 /** A commit checked out into a directory of its own. */

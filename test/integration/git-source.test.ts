@@ -320,7 +320,10 @@ describe('Git source: symbolic links', () => {
     const source = new IsomorphicGitSource(await newRoot());
     const linked = { url: links.url, token: testbed().gitToken };
     const checkout = await source.checkout(linked, inside);
-    assert.equal(await readFile(join(checkout.dir, 'overlay', 'base', 'cm.yaml'), 'utf8'), 'kind: ConfigMap\n');
+    assert.equal(
+      await readFile(join(checkout.dir, 'overlay', 'base', 'cm.yaml'), 'utf8'),
+      'kind: ConfigMap\n',
+    );
     await checkout.dispose();
     const failure = await failureOf(() => source.checkout(linked, outside));
     assert.equal(failure.failureClass, 'rejected');

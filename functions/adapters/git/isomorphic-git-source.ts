@@ -138,8 +138,11 @@ async function discard(gitdir: string, store: SharedStore, generation: number): 
  * The token is sent with the first request rather than after a 401: a host that hides private repositories
  * answers 404 to an anonymous request, which would read as "no such repository".
  */
-function authorization(remote: GitRemote): Record<string, string> {
-  if (remote.token === undefined) return {};
-  const basic = Buffer.from(`x-access-token:${remote.token}`).toString('base64');
-  return { Authorization: `Basic ${basic}` };
+function authorization({
+  token,
+  tokenAs = { basicUser: 'x-access-token' },
+}: GitRemote): Record<string, string> {
+  if (token === undefined) return {};
+  if (tokenAs === 'bearer') return { Authorization: `Bearer ${token}` };
+  return { Authorization: `Basic ${Buffer.from(`${tokenAs.basicUser}:${token}`).toString('base64')}` };
 }

@@ -1,6 +1,6 @@
 // How the intake answers and logs: every answer is logged once, at a level that follows its status, and what a
 // caller chose (refs, URLs, event names, parse errors) is cut to a sane length first.
-import type { Provider } from '../model/job.ts';
+import type { Provider } from '../model/provider.ts';
 import type { WebhookResponse } from './request.ts';
 
 /** Structured logging; Powertools' Logger fits. Attributes never hold a secret, a token or a signature. */

@@ -7,8 +7,9 @@
 // answer.
 import { createHash } from 'node:crypto';
 import type { AppConfig, Config, RepositoryConfig } from '../config.ts';
-import { createJob, type DeployJob, type Provider } from '../model/job.ts';
+import { createJob, type DeployJob } from '../model/job.ts';
 import { type PartName, partId } from '../model/part.ts';
+import type { Provider } from '../model/provider.ts';
 import type { DeliveryLog, JobQueue, SecretSource } from '../ports.ts';
 import { answer, clip, type DeliveryContext, type Fields, type IntakeLogger, refuse } from './answer.ts';
 import { type JsonObject, MalformedPush, type PushEvent, repositoryKey } from './normalise.ts';

@@ -2,7 +2,7 @@
 // every field Ferry reads is checked, and a payload of the wrong shape is refused naming the field. Fields Ferry
 // does not read are never walked.
 import { COMMIT_ID, SHA256_OBJECT_ID } from '../model/commit.ts';
-import type { Provider } from '../model/job.ts';
+import type { Provider } from '../model/provider.ts';
 
 export type RefKind = 'branch' | 'tag' | 'other';
 

@@ -1,6 +1,6 @@
 // What the intake asks of each Git host it understands: how to recognise its deliveries, check their
 // authenticity and read their pushes. Each host's module implements it; `providers.ts` lists them.
-import type { Provider } from '../model/job.ts';
+import type { Provider } from '../model/provider.ts';
 import type { JsonObject, PushEvent } from './normalise.ts';
 import type { DecodedBody, WebhookRequest } from './request.ts';
 import type { Verdict } from './verification.ts';

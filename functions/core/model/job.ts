@@ -3,12 +3,10 @@
 // commit or releases the pin and follows the ref again.
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { RepositoryConfig } from '../config.ts';
 import { COMMIT_ID } from './commit.ts';
 import { messageParser } from './message.ts';
 import { type PartKey, partId } from './part.ts';
-
-export type Provider = RepositoryConfig['provider'];
+import { PROVIDERS, type Provider } from './provider.ts';
 
 /** What started a deployment. */
 export type JobTrigger =
@@ -82,7 +80,7 @@ function deployJobSchema() {
       z.object({
         kind: z.literal('push'),
         deliveryId: z.string(),
-        provider: z.enum(['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucket-server']),
+        provider: z.enum(PROVIDERS),
       }),
       z.object({
         kind: z.literal('reconcile'),

@@ -3,6 +3,7 @@
 import type { AppConfig, Config } from '../config.ts';
 import { Failure } from '../errors.ts';
 import type { ConfiguredPart } from '../model/part.ts';
+import type { Provider } from '../model/provider.ts';
 import type { KubeObject } from '../objects.ts';
 import type { GitRemote, GitSource, ManifestTools, SecretSource } from '../ports.ts';
 import { RenderError, render } from './render.ts';
@@ -21,8 +22,17 @@ export async function remoteOf(config: Config, secrets: SecretSource, app: AppCo
     throw new Failure('configuration', `no repository ${app.repository} in the configuration`);
   const token =
     repository.tokenSecret === undefined ? undefined : await secrets.getSecret(repository.tokenSecret);
-  return { url: repository.url, token };
+  return { url: repository.url, token, tokenAs: TOKEN_AS[repository.provider] };
 }
+
+/** How each host takes a repository token over Git's smart HTTP. */
+const TOKEN_AS: Readonly<Record<Provider, NonNullable<GitRemote['tokenAs']>>> = {
+  github: { basicUser: 'x-access-token' },
+  gitlab: { basicUser: 'x-access-token' },
+  gitea: { basicUser: 'x-access-token' },
+  bitbucket: { basicUser: 'x-token-auth' },
+  'bitbucket-server': 'bearer',
+};
 
 /**
  * The remote refs of each repository, listed once per batch of jobs or checks (one `ls-remote` per repository
