@@ -32,6 +32,8 @@ const repository = z.strictObject({
   webhookSecret: z.string().min(1),
   /** Name of the Secrets Manager secret holding a token that can read the repository; none for a public one. */
   tokenSecret: z.string().min(1).optional(),
+  /** Name of the secret holding a token that may post commit statuses (default: `tokenSecret`). */
+  statusTokenSecret: z.string().min(1).optional(),
 });
 
 const eksCluster = z.strictObject({

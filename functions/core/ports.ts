@@ -1,7 +1,8 @@
 // The small interfaces through which the core reaches the world, and nothing else: adapters implement them (AWS
 // ones for the Lambda functions, local ones for `npm start`); the domain they speak of is in `model/`.
-import type { ClusterConfig } from './config.ts';
+import type { ClusterConfig, RepositoryConfig } from './config.ts';
 import type { EnvironmentCheck } from './model/check.ts';
+import type { CommitStatus, SyncChange } from './model/feedback.ts';
 import type { InventoryEntry } from './model/inventory.ts';
 import type { DeployJob } from './model/job.ts';
 import type { PartKey } from './model/part.ts';
@@ -144,4 +145,20 @@ export interface CheckQueue {
   enqueueChecks(
     checks: readonly { readonly check: EnvironmentCheck; readonly delaySeconds: number }[],
   ): Promise<void>;
+}
+
+/** A commit status as a host receives it: the part's status with its context and link resolved. */
+export interface PostedStatus extends CommitStatus {
+  readonly context: string;
+}
+
+/** Posts commit statuses to one kind of Git host. Throws a `Failure` with its class when the host refuses. */
+export interface StatusReporter {
+  post(repository: RepositoryConfig, token: string | undefined, status: PostedStatus): Promise<void>;
+}
+
+/** Sends a message about a part's change of state (SNS, a chat webhook, a signed JSON webhook). */
+export interface Notifier {
+  readonly name: string;
+  notify(change: SyncChange): Promise<void>;
 }

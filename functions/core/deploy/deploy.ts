@@ -4,7 +4,9 @@ import { applyRevision, plannedRefs } from '../apply/engine.ts';
 import { pruneCandidates, pruneObjects } from '../apply/prune.ts';
 import { describeUnhealthy, waitForHealth } from '../apply/wait.ts';
 import { classify, errorMessage, Failure } from '../errors.ts';
+import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { short } from '../model/commit.ts';
+import { statusesOf } from '../model/feedback.ts';
 import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
 import type { DeployJob } from '../model/job.ts';
 import { type ConfiguredPart, clusterOf, findPart, keyOf } from '../model/part.ts';
@@ -22,6 +24,8 @@ export { EnvironmentBusy } from './lease.ts';
 export interface DeployDependencies extends SourceDependencies {
   readonly store: EnvironmentStore;
   readonly clusters: ClusterConnector;
+  /** Commit statuses and notifications; none, and nothing is told. */
+  readonly feedback?: FeedbackEvents;
 }
 
 export interface DeployOptions {
@@ -60,8 +64,9 @@ export async function deploy(
     const state = await deps.store.get(job);
     if (state?.recentJobs.includes(job.id))
       return run.record('duplicate', `job ${job.id} was recorded before`);
+    run.previousSync = state?.sync.status;
     return await deployLocked(run, found, state, deps, options).catch((error: unknown) =>
-      recordFailure(run, deps.store, error),
+      recordFailure(run, deps, error),
     );
   } finally {
     await lease.release();
@@ -82,9 +87,15 @@ async function deployLocked(
   run.target = decision.target;
   if (decision.kind !== 'apply') {
     const record = run.record(decision.kind === 'skip' ? 'skipped' : 'current', decision.message);
-    await deps.store.recordDeployment(record, {});
+    await recordAndTell(run, deps, record, {});
     return record;
   }
+  deps.feedback?.status({
+    ...decision.target,
+    key: keyOf(run.job),
+    state: 'running',
+    description: 'deploying',
+  });
   if (decision.pin !== undefined) run.pinChange = { pin: decision.pin };
   const objects = await renderRevision(deps, remote, found, decision.target.commit);
   return applyObjects(run, found, state, objects, deps, options.deadline);
@@ -130,7 +141,7 @@ async function applyObjects(
         allowPersistentVolumeClaims: environment.prunePersistentVolumeClaims,
       })
     : [];
-  return settle(run, { cluster, found, applied, pruned, previous, deadline }, deps.store);
+  return settle(run, { cluster, found, applied, pruned, previous, deadline }, deps);
 }
 
 interface Applied {
@@ -143,7 +154,11 @@ interface Applied {
 }
 
 /** Waits for health within the health timeout and the deadline, then records the outcome. */
-async function settle(run: DeploymentRun, step: Applied, store: EnvironmentStore): Promise<DeploymentRecord> {
+async function settle(
+  run: DeploymentRun,
+  step: Applied,
+  deps: DeployDependencies,
+): Promise<DeploymentRecord> {
   const { applied, pruned, found } = step;
   const healthMs = found.environment.healthTimeoutSeconds * 1000;
   const leftMs = step.deadline === undefined ? healthMs : step.deadline - Date.now() - RECORD_MARGIN_MS;
@@ -180,7 +195,7 @@ async function settle(run: DeploymentRun, step: Applied, store: EnvironmentStore
       desired: applied.desired,
     },
   };
-  await store.recordDeployment(record, change);
+  await recordAndTell(run, deps, record, change);
   return record;
 }
 
@@ -190,7 +205,7 @@ async function settle(run: DeploymentRun, step: Applied, store: EnvironmentStore
  */
 async function recordFailure(
   run: DeploymentRun,
-  store: EnvironmentStore,
+  deps: DeployDependencies,
   error: unknown,
 ): Promise<DeploymentRecord> {
   const failure = classify(error);
@@ -202,11 +217,36 @@ async function recordFailure(
   const record = run.record('failed', message, results, failure);
   const change: StateChange = { ...run.pinChange, sync: syncOf(record) };
   if (failure !== 'transient') {
-    await store.recordDeployment(record, change);
+    await recordAndTell(run, deps, record, change);
     return record;
   }
-  await store.recordDeployment(record, change).catch(() => undefined);
+  await recordAndTell(run, deps, record, change).catch(() => undefined);
   throw error;
+}
+
+/** Records the deployment, then tells the commit and, when the part's sync status changed, whoever listens. */
+async function recordAndTell(
+  run: DeploymentRun,
+  deps: DeployDependencies,
+  record: DeploymentRecord,
+  change: StateChange,
+): Promise<void> {
+  await deps.store.recordDeployment(record, change);
+  const { feedback } = deps;
+  if (feedback === undefined) return;
+  for (const status of statusesOf(record, Date.parse(record.finishedAt) - Date.parse(record.startedAt)))
+    feedback.status(status);
+  const to = change.sync?.status;
+  if (to !== undefined && to !== run.previousSync) {
+    feedback.changed({
+      key: record.key,
+      from: run.previousSync ?? 'Unknown',
+      to,
+      commit: record.commit,
+      message: record.message,
+      at: record.finishedAt,
+    });
+  }
 }
 
 const overridesBudget = (job: DeployJob) =>

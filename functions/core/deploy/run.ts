@@ -4,7 +4,7 @@ import type { FailureClass } from '../errors.ts';
 import type { ObjectResult } from '../model/inventory.ts';
 import type { DeployJob } from '../model/job.ts';
 import { keyOf } from '../model/part.ts';
-import type { DeploymentRecord, DeploymentResult, Pin, SyncState } from '../model/records.ts';
+import type { DeploymentRecord, DeploymentResult, Pin, SyncState, SyncStatus } from '../model/records.ts';
 import { describeRef } from '../objects.ts';
 import type { Target } from '../source/tracked-ref.ts';
 
@@ -14,6 +14,8 @@ export class DeploymentRun {
   readonly job: DeployJob;
   /** What the run deploys, once decided. */
   target: Target | undefined;
+  /** The part's sync status before the run, to tell a change of state. */
+  previousSync: SyncStatus | undefined;
   /** The pin this run sets or releases (a manual job), recorded whatever the outcome. */
   pinChange: { readonly pin?: Pin | null } = {};
 

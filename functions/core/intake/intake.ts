@@ -7,8 +7,9 @@
 // answer.
 import { createHash } from 'node:crypto';
 import type { AppConfig, Config, RepositoryConfig } from '../config.ts';
+import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { createJob, type DeployJob } from '../model/job.ts';
-import { type PartName, partId } from '../model/part.ts';
+import { keyOf, type PartName, partId } from '../model/part.ts';
 import type { Provider } from '../model/provider.ts';
 import type { DeliveryLog, JobQueue, SecretSource } from '../ports.ts';
 import { answer, clip, type DeliveryContext, type Fields, type IntakeLogger, refuse } from './answer.ts';
@@ -35,6 +36,8 @@ export interface IntakeDependencies {
   readonly deliveries: DeliveryLog;
   readonly secrets: SecretSource;
   readonly logger: IntakeLogger;
+  /** Commit statuses: each enqueued job's commit is marked pending. */
+  readonly feedback?: FeedbackEvents;
   /** The current time (tests pin it). */
   readonly now?: () => Date;
 }
@@ -57,6 +60,7 @@ interface Setup {
   readonly queue: JobQueue;
   readonly deliveries: DeliveryLog;
   readonly now: () => Date;
+  readonly feedback: FeedbackEvents | undefined;
   readonly maxBodyBytes: number;
   readonly retainSeconds: number;
   readonly readSecrets: SecretReader;
@@ -138,6 +142,7 @@ function prepare(dependencies: IntakeDependencies): Setup {
     queue: dependencies.queue,
     deliveries: dependencies.deliveries,
     now,
+    feedback: dependencies.feedback,
     maxBodyBytes: config.settings.maxWebhookBodyBytes,
     retainSeconds: config.settings.deliveryRetentionHours * 3600,
     readSecrets: createSecretReader(dependencies.secrets, now),
@@ -385,6 +390,15 @@ async function enqueueAndRemember(
     return reply(500, { error: 'the delivery could not be recorded' }, 'delivery log failed', {
       error,
       jobs: enqueued,
+    });
+  }
+  for (const job of jobs) {
+    setup.feedback?.status({
+      key: job,
+      commit: job.commit,
+      ref: job.ref,
+      state: 'pending',
+      description: 'queued',
     });
   }
   // Logged compactly (a group names the app, environment and part): this line is written for every push.

@@ -4,8 +4,10 @@
 // recorded as an error and tried again next tick, never thrown.
 import { prepareObjects } from '../apply/prepare.ts';
 import { errorMessage } from '../errors.ts';
+import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { checkIdOf, type EnvironmentCheck } from '../model/check.ts';
 import { short } from '../model/commit.ts';
+import { oneLine } from '../model/feedback.ts';
 import { createJob } from '../model/job.ts';
 import { type ConfiguredPart, clusterOf, findPart, keyOf, type PartKey } from '../model/part.ts';
 import type {
@@ -24,6 +26,8 @@ export interface CheckDependencies extends SourceDependencies {
   readonly store: CheckStore;
   readonly clusters: ClusterConnector;
   readonly queue: JobQueue;
+  /** Commit statuses and notifications; none, and nothing is told. */
+  readonly feedback?: FeedbackEvents;
 }
 
 /** A deploy or heal enqueued this long ago counts as still queued: a later check says so and sends none. */
@@ -77,6 +81,7 @@ export async function checkEnvironment(
       message: verdict.message,
     };
     await deps.store.recordCheck(key, record, verdict.change);
+    tell(deps.feedback, key, seen, verdict, record);
     return verdict.enqueue === undefined ? record : await enqueue(deps, key, verdict.enqueue, record);
   } catch (error) {
     const record = {
@@ -251,3 +256,34 @@ async function enqueue(
     return failed;
   }
 }
+
+/**
+ * Tells the commits what the check did: pending on the commit a deploy or heal was enqueued for, OutOfSync on
+ * the applied commit when objects drifted and nothing heals them; and a change of the part's sync status.
+ */
+function tell(
+  feedback: FeedbackEvents | undefined,
+  key: PartKey,
+  seen: Observation,
+  verdict: Verdict,
+  record: CheckRecord,
+): void {
+  if (feedback === undefined) return;
+  const last = seen.state?.lastApplied;
+  if (verdict.enqueue !== undefined) {
+    const { commit, ref, reason } = verdict.enqueue;
+    const description = reason === 'drift' ? 'queued: heal of drifted objects' : 'queued';
+    feedback.status({ key, commit, ref, state: 'pending', description });
+  } else if (seen.drifted.length > 0 && last !== undefined) {
+    const description = oneLine(`OutOfSync: ${seen.drifted.length} object(s) drifted`);
+    feedback.status({ key, commit: last.commit, ref: last.ref, state: 'out-of-sync', description });
+  }
+  const from = seen.state?.sync.status ?? 'Unknown';
+  const to = verdict.change.sync?.status;
+  if (to !== undefined && to !== from) {
+    feedback.changed({ key, from, to, message: record.message, at: record.at, ...headCommit(record) });
+  }
+}
+
+const headCommit = (record: CheckRecord) =>
+  record.headCommit === undefined ? {} : { commit: record.headCommit };
