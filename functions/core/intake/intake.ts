@@ -394,7 +394,7 @@ async function enqueueAndRemember(
   }
   for (const job of jobs) {
     setup.feedback?.status({
-      key: job,
+      key: keyOf(job),
       commit: job.commit,
       ref: job.ref,
       state: 'pending',
