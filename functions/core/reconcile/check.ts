@@ -11,10 +11,12 @@ import { oneLine } from '../model/feedback.ts';
 import { createJob } from '../model/job.ts';
 import { type ConfiguredPart, clusterOf, findPart, keyOf, type PartKey } from '../model/part.ts';
 import type {
+  AppliedCommit,
   CheckChange,
   CheckRecord,
   DriftedObject,
   EnvironmentState,
+  Pin,
   QueuedDeploy,
 } from '../model/records.ts';
 import type { CheckStore, ClusterConnector, JobQueue } from '../ports.ts';
@@ -127,101 +129,109 @@ async function observe(
   return { state, head, drifted: report.drifted, dryRuns: report.dryRuns };
 }
 
+/** What judging a check needs: what it saw, the part's switches and the check's own id and time. */
+interface Judging extends Observation {
+  readonly autoSync: boolean;
+  readonly selfHeal: boolean;
+  readonly id: string;
+  readonly at: string;
+  /** The drifted objects in one line, or '' when none. */
+  readonly driftText: string;
+}
+
 /** Decides what the check does: heal, deploy, report OutOfSync or pinned, or nothing. */
 function judge(seen: Observation, found: ConfiguredPart, base: { id: string; at: string }): Verdict {
-  const { state, head, drifted } = seen;
-  const { autoSync, selfHeal } = found.settings;
-  const last = state?.lastApplied;
+  const last = seen.state?.lastApplied;
+  const drift = seen.drifted.map((d) => `${d.object} (${d.reason})`).join(', ');
   const driftText =
-    drifted.length === 0
+    seen.drifted.length === 0
       ? ''
-      : `${drifted.length} object(s) drifted from ${short(last?.commit ?? '')}: ${drifted.map((d) => `${d.object} (${d.reason})`).join(', ')}`;
-  const outOfSync = (message: string) => ({ sync: { status: 'OutOfSync' as const, message, at: base.at } });
-  const pin = state?.pin;
-  if (pin !== undefined) {
-    const text = [
-      `pinned at ${short(pin.commit)} by ${pin.by}`,
-      head === undefined ? '' : `${head.ref} is at ${short(head.commit)}`,
-      driftText,
-    ]
-      .filter((t) => t !== '')
-      .join('; ');
-    if (drifted.length > 0 && selfHeal && autoSync)
-      return queueOrSay(
-        state,
-        { commit: pin.commit, ref: pin.ref, reason: 'drift' },
-        'heal',
-        `${text}; heal to the pinned commit`,
-        base,
-        outOfSync(text),
-      );
-    return {
-      action: 'pinned',
-      message: `${text}; resume to follow the ref`,
-      change: head?.commit === pin.commit && drifted.length === 0 ? {} : outOfSync(text),
-    };
-  }
-  if (head !== undefined && head.commit !== last?.commit) {
-    const text = [
-      `${head.ref} is at ${short(head.commit)}, last applied ${last === undefined ? 'nothing' : short(last.commit)}`,
-      driftText,
-    ]
-      .filter((t) => t !== '')
-      .join('; ');
-    if (state?.sync.failure === 'rejected' && state.sync.commit === head.commit)
-      return {
-        action: 'none',
-        message: `${text}; that commit was rejected, waiting for a new one`,
-        change: {},
-      };
-    if (!autoSync)
-      return {
-        action: 'out-of-sync',
-        message: `${text}; autoSync is off, nothing applied`,
-        change: outOfSync(text),
-      };
-    return queueOrSay(state, { ...head, reason: 'new-commit' }, 'deploy', text, base, outOfSync(text));
-  }
+      : `${seen.drifted.length} object(s) drifted from ${short(last?.commit ?? '')}: ${drift}`;
+  const j: Judging = {
+    ...seen,
+    ...base,
+    autoSync: found.settings.autoSync,
+    selfHeal: found.settings.selfHeal,
+    driftText,
+  };
+  const pin = seen.state?.pin;
+  if (pin !== undefined) return judgePinned(j, pin);
+  if (seen.head !== undefined && seen.head.commit !== last?.commit) return judgeNewHead(j, seen.head);
   if (last === undefined)
     return { action: 'none', message: 'nothing applied yet, no commit to follow', change: {} };
-  if (drifted.length > 0) {
-    if (selfHeal && autoSync)
-      return queueOrSay(
-        state,
-        { commit: last.commit, ref: last.ref, reason: 'drift' },
-        'heal',
-        driftText,
-        base,
-        outOfSync(driftText),
-      );
+  return judgeApplied(j, last);
+}
+
+const joined = (...texts: string[]) => texts.filter((t) => t !== '').join('; ');
+const outOfSync = (j: Judging, message: string): CheckChange => ({
+  sync: { status: 'OutOfSync', message, at: j.at },
+});
+
+/** A pinned part is never deployed over; with selfHeal its drift is healed to the pinned commit. */
+function judgePinned(j: Judging, pin: Pin): Verdict {
+  const where = j.head === undefined ? '' : `${j.head.ref} is at ${short(j.head.commit)}`;
+  const text = joined(`pinned at ${short(pin.commit)} by ${pin.by}`, where, j.driftText);
+  if (j.drifted.length > 0 && j.selfHeal && j.autoSync) {
+    const heal = { commit: pin.commit, ref: pin.ref, reason: 'drift' as const };
+    return queueOrSay(j, heal, 'heal', `${text}; heal to the pinned commit`, outOfSync(j, text));
+  }
+  const inSync = j.head?.commit === pin.commit && j.drifted.length === 0;
+  return {
+    action: 'pinned',
+    message: `${text}; resume to follow the ref`,
+    change: inSync ? {} : outOfSync(j, text),
+  };
+}
+
+/** The tracked ref moved past the last applied commit: deploy it (autoSync), or report it. */
+function judgeNewHead(j: Judging, head: Target): Verdict {
+  const last = j.state?.lastApplied;
+  const applied = last === undefined ? 'nothing' : short(last.commit);
+  const text = joined(`${head.ref} is at ${short(head.commit)}, last applied ${applied}`, j.driftText);
+  if (j.state?.sync.failure === 'rejected' && j.state.sync.commit === head.commit)
+    return {
+      action: 'none',
+      message: `${text}; that commit was rejected, waiting for a new one`,
+      change: {},
+    };
+  if (!j.autoSync)
     return {
       action: 'out-of-sync',
-      message: `${driftText}; selfHeal is off, nothing applied`,
-      change: outOfSync(driftText),
+      message: `${text}; autoSync is off, nothing applied`,
+      change: outOfSync(j, text),
     };
+  return queueOrSay(j, { ...head, reason: 'new-commit' }, 'deploy', text, outOfSync(j, text));
+}
+
+/** The part runs the head: heal its drift (selfHeal), report it, or say it is in sync. */
+function judgeApplied(j: Judging, last: AppliedCommit): Verdict {
+  if (j.drifted.length > 0) {
+    const heal = { commit: last.commit, ref: last.ref, reason: 'drift' as const };
+    if (j.selfHeal && j.autoSync) return queueOrSay(j, heal, 'heal', j.driftText, outOfSync(j, j.driftText));
+    const message = `${j.driftText}; selfHeal is off, nothing applied`;
+    return { action: 'out-of-sync', message, change: outOfSync(j, j.driftText) };
   }
-  const healed =
-    state?.sync.status === 'OutOfSync'
-      ? { sync: { status: 'Synced' as const, message: 'in sync', at: base.at, commit: last.commit } }
+  const healed: CheckChange =
+    j.state?.sync.status === 'OutOfSync'
+      ? { sync: { status: 'Synced', message: 'in sync', at: j.at, commit: last.commit } }
       : {};
   return {
     action: 'none',
-    message: `in sync with ${short(last.commit)} (${seen.dryRuns} object(s) dry-run)`,
+    message: `in sync with ${short(last.commit)} (${j.dryRuns} object(s) dry-run)`,
     change: healed,
   };
 }
 
 /** Enqueues a deploy, or says it is already queued when an earlier check's is still within its grace period. */
 function queueOrSay(
-  state: EnvironmentState | undefined,
+  j: Judging,
   target: { commit: string; ref: string; reason: QueuedDeploy['reason'] },
   action: 'deploy' | 'heal',
   text: string,
-  base: { id: string; at: string },
   change: CheckChange,
 ): Verdict {
-  const queued = state?.queued;
-  const recent = queued !== undefined && Date.parse(base.at) - Date.parse(queued.at) < QUEUED_GRACE_MS;
+  const queued = j.state?.queued;
+  const recent = queued !== undefined && Date.parse(j.at) - Date.parse(queued.at) < QUEUED_GRACE_MS;
   if (recent && queued.commit === target.commit && queued.reason === target.reason) {
     return {
       action: 'queued',
@@ -229,13 +239,9 @@ function queueOrSay(
       change,
     };
   }
-  const marker = { commit: target.commit, reason: target.reason, checkId: base.id, at: base.at };
-  return {
-    action,
-    message: `${text}; ${action === 'heal' ? 're-apply' : 'deploy'} enqueued`,
-    change: { ...change, queued: marker },
-    enqueue: { ...marker, ref: target.ref },
-  };
+  const marker = { commit: target.commit, reason: target.reason, checkId: j.id, at: j.at };
+  const message = `${text}; ${action === 'heal' ? 're-apply' : 'deploy'} enqueued`;
+  return { action, message, change: { ...change, queued: marker }, enqueue: { ...marker, ref: target.ref } };
 }
 
 /** Sends the job after the check (with its marker) is recorded, so a fast deployment clears the marker after it. */
