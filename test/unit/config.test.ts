@@ -93,4 +93,28 @@ describe('configuration', () => {
     assert.match(message, /repositories\[0\]\.url: must not carry credentials/);
     assert.doesNotMatch(message, /ghp_secret/, 'the error does not repeat the token');
   });
+
+  test('a deletion budget is a count or a percentage', () => {
+    const withBudget = (deletionBudget: unknown) => {
+      const input = structuredClone(valid);
+      (input.apps[0]?.environments[0] as Record<string, unknown>).deletionBudget = deletionBudget;
+      return input;
+    };
+    for (const budget of [0, 10, '0%', '25%', '100%']) {
+      assert.equal(parseConfig(withBudget(budget)).apps[0]?.environments[0]?.deletionBudget, budget);
+    }
+    assert.equal(
+      parseConfig(valid).apps[0]?.environments[0]?.deletionBudget,
+      undefined,
+      'no budget by default',
+    );
+    for (const budget of ['150%', '25', '-1%', -1, 2.5]) {
+      assert.match(
+        errorOf(withBudget(budget)),
+        /apps\[0\]\.environments\[0\]\.deletionBudget/,
+        String(budget),
+      );
+    }
+    assert.match(errorOf(withBudget('150%')), /must be a count or a percentage such as 25%/);
+  });
 });
