@@ -247,6 +247,15 @@ function watchMonotonic(probes: readonly Probe[]): { stop(): Promise<Watched> } 
   };
 }
 
+/**
+ * The errors of the jobs in a failed invocation, as Lambda would log them: Powertools' batch processor throws
+ * one error for a batch whose every record failed, holding each record's error.
+ */
+const jobErrors = (error: unknown): string[] => {
+  const records = (error as { recordErrors?: unknown[] }).recordErrors;
+  return (records ?? [error]).map((e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
+};
+
 const history = (store: DynamoDbEnvironmentStore, key: PartKey) =>
   store.listDeployments(key, 100).then((records) => records.reverse());
 
@@ -380,7 +389,8 @@ describe('convergence over the worker handler and SQS', () => {
     }
     assert.deepEqual(watched.regressions, [], `seen rolled back (seed ${seed})`);
     assert.ok(drain.drained, `the queue was not drained in ${drain.rounds} rounds`);
-    assert.deepEqual(drain.errors, []);
+    assert.deepEqual(drain.groupOverlaps, [], 'the queue handed out two jobs of one part at once');
+    assert.deepEqual(drain.errors.flatMap(jobErrors), [], 'no job failed, not even once');
     assert.equal(drain.failed, 0);
     assert.deepEqual(await queueDepth(bed.deadLetterQueueUrl), { visible: 0, inFlight: 0, delayed: 0 });
     t.diagnostic(
@@ -550,6 +560,11 @@ describe('convergence over the worker handler and SQS', () => {
     assert.deepEqual([...drain.receives.values()], [DEPLOY_MAX_RECEIVE_COUNT]);
     assert.equal(drain.failed, DEPLOY_MAX_RECEIVE_COUNT);
     assert.equal(drain.deleted, 0);
+    assert.deepEqual(drain.groupOverlaps, []);
+    // An invocation that throws (rather than answering with batchItemFailures) reports to Lambda, and to its
+    // error log, the job's own failure.
+    for (const error of drain.errors.flatMap(jobErrors))
+      assert.match(error, /cannot list refs .*ECONNREFUSED/);
 
     const [dead, ...more] = await receiveMessages(bed.deadLetterQueueUrl, { max: 10, waitSeconds: 1 });
     assert.equal(more.length, 0);

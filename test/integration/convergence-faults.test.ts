@@ -284,6 +284,11 @@ describe('an API server killed mid-deployment', () => {
     }
     assert.equal(finalRecord.result, 'succeeded', finalRecord.message);
     assert.equal(finalRecord.commit, second);
+    // The retry went over the whole revision: what the cut apply had written is found unchanged, the rest applied.
+    const retriedActions: Record<string, number> = {};
+    for (const o of finalRecord.objects) retriedActions[o.action] = (retriedActions[o.action] ?? 0) + 1;
+    const written = liveAfterApplyKill['2'] ?? 0;
+    assert.deepEqual(retriedActions, { unchanged: written, configured: COUNT - written });
     assert.deepEqual(await liveVersions(api, fixture.namespace), { '2': COUNT });
     const state = await fixture.store.get(key);
     assert.equal(state?.sync.status, 'Synced');

@@ -59,6 +59,11 @@ export interface DrainReport {
   readonly receives: ReadonlyMap<string, number>;
   /** Invocations that threw instead of answering (the whole batch returns to the queue). */
   readonly errors: readonly unknown[];
+  /**
+   * Messages received while an invocation of their FIFO group was still running: SQS never does this, so any
+   * here mean the queue, not the worker, broke the group's order.
+   */
+  readonly groupOverlaps: readonly string[];
   readonly durationMs: number;
 }
 
@@ -254,6 +259,17 @@ export async function drainWithWorker(
   const producersDone = settled(options.until);
   const receives = new Map<string, number>();
   const errors: unknown[] = [];
+  const groupOverlaps: string[] = [];
+  const running = new Map<string, number>();
+  // moto answers concurrent receives from several threads without a lock, and may then hand out two messages
+  // of one FIFO group at once; SQS does not. Receives take turns, so the group rule holds as in SQS; the
+  // invocations themselves run in parallel.
+  let turn: Promise<unknown> = Promise.resolve();
+  const receiveInTurn = (request: Parameters<typeof receiveMessages>[1]) => {
+    const next = turn.then(() => receiveMessages(queueUrl, request));
+    turn = next.catch(() => undefined);
+    return next;
+  };
   let rounds = 0;
   let invocations = 0;
   let received = 0;
@@ -264,7 +280,7 @@ export async function drainWithWorker(
   const poller = async () => {
     while (!drained && rounds < maxRounds && Date.now() < deadline) {
       rounds++;
-      const messages = await receiveMessages(queueUrl, {
+      const messages = await receiveInTurn({
         max: options.batchSize ?? WORKER_BATCH_SIZE,
         waitSeconds: 1,
         ...(options.visibilityTimeoutSeconds === undefined
@@ -278,7 +294,13 @@ export async function drainWithWorker(
         if (depth.visible + depth.inFlight + depth.delayed === 0 && producersDone()) drained = true;
         continue;
       }
-      for (const m of messages) receives.set(m.MessageId ?? '', (receives.get(m.MessageId ?? '') ?? 0) + 1);
+      const groups = messages.map((m) => m.Attributes?.MessageGroupId ?? '');
+      for (const [i, m] of messages.entries()) {
+        receives.set(m.MessageId ?? '', (receives.get(m.MessageId ?? '') ?? 0) + 1);
+        const group = groups[i] ?? '';
+        if ((running.get(group) ?? 0) > 0 && !groups.slice(0, i).includes(group)) groupOverlaps.push(group);
+      }
+      for (const group of new Set(groups)) running.set(group, (running.get(group) ?? 0) + 1);
       received += messages.length;
       invocations++;
       const event = sqsEvent(queueUrl, messages);
@@ -290,6 +312,8 @@ export async function drainWithWorker(
         errors.push(error);
         failed += messages.length;
         continue;
+      } finally {
+        for (const group of new Set(groups)) running.set(group, (running.get(group) ?? 1) - 1);
       }
       options.onBatch?.(event.Records, response);
       const failures = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
@@ -311,6 +335,7 @@ export async function drainWithWorker(
     deleted,
     receives,
     errors,
+    groupOverlaps,
     durationMs: Date.now() - started,
   };
 }
