@@ -63,7 +63,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
       ...(state.pin === undefined ? {} : { pin: state.pin }),
       ...(state.queued === undefined ? {} : { queued: state.queued }),
       sync: state.sync ?? UNKNOWN_SYNC,
-      inventory: (inventory?.entries ?? []) as InventoryEntry[],
+      inventory: inventory === undefined ? [] : unpack<InventoryEntry[]>(inventory.entries),
       recentJobs: state.recentJobs ?? [],
     };
   }
@@ -140,7 +140,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
                   {
                     Put: {
                       TableName: this.#table,
-                      Item: { pk, sk: 'INVENTORY', entries: applied.inventory, deploymentId: record.id },
+                      Item: inventoryItem(pk, applied.inventory, record.id),
                     },
                   },
                   desiredItem(this.#table, pk, applied.desired),
@@ -149,7 +149,9 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
+      // The second item is the state update, whose condition is the lock.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') {
         throw new Error(
           `deployment ${record.id} lost the lock of ${partId(record.key)} before it was recorded`,
         );
@@ -171,7 +173,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     const pk = partition(key);
     const expiresAt = Math.floor(Date.now() / 1000) + CHECK_RETENTION_SECONDS;
     const sets = ['lastCheck = :check'];
-    const values: Record<string, unknown> = { ':check': check };
+    const values: Record<string, unknown> = { ':check': packedCheck(check) };
     if (change.sync !== undefined) {
       sets.push('sync = :sync');
       values[':sync'] = change.sync;
@@ -187,7 +189,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
           {
             Put: {
               TableName: this.#table,
-              Item: { pk, sk: `CHECK#${check.at}#${check.id}`, ...check, expiresAt },
+              Item: { pk, sk: `CHECK#${check.at}#${check.id}`, ...packedCheck(check), expiresAt },
             },
           },
           {
@@ -212,7 +214,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
       await this.#db.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { pk: partition(key), sk: 'INVENTORY', entries: inventory, deploymentId },
+          Item: inventoryItem(partition(key), inventory, deploymentId),
           ConditionExpression: 'deploymentId = :id',
           ExpressionAttributeValues: { ':id': deploymentId },
         }),
@@ -233,13 +235,28 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
         Limit: limit,
       }),
     );
-    return Items.map(({ pk: _, sk: __, ...record }) => record as DeploymentRecord);
+    return Items.map(({ pk: _, sk: __, objects, ...record }) => ({
+      ...(record as Omit<DeploymentRecord, 'objects'>),
+      objects: unpack<DeploymentRecord['objects']>(objects),
+    }));
   }
 }
 
+// Lists that grow with the revision (inventory entries, a deployment's objects, a check's drifted objects) are
+// stored gzipped: a 10,000-object revision's inventory is about 270 KB so, within DynamoDB's 400 KB per item.
+const pack = (value: unknown): Uint8Array => gzipSync(JSON.stringify(value));
+const unpack = <T>(value: unknown): T => JSON.parse(gunzipSync(value as Uint8Array).toString('utf8')) as T;
+
 function historyItem(record: DeploymentRecord) {
-  return { pk: partition(record.key), sk: `DEPLOY#${record.startedAt}#${record.id}`, ...record };
+  const sk = `DEPLOY#${record.startedAt}#${record.id}`;
+  return { pk: partition(record.key), sk, ...record, objects: pack(record.objects) };
 }
+
+function inventoryItem(pk: string, inventory: readonly InventoryEntry[], deploymentId: string) {
+  return { pk, sk: 'INVENTORY', entries: pack(inventory), deploymentId };
+}
+
+const packedCheck = (check: CheckRecord) => ({ ...check, drifted: pack(check.drifted) });
 
 /** Largest compressed desired state kept; a larger revision is rendered again when a check needs it. */
 const MAX_DESIRED_BYTES = 350 * 1024;

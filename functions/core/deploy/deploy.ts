@@ -10,7 +10,12 @@ import { statusesOf } from '../model/feedback.ts';
 import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
 import type { DeployJob } from '../model/job.ts';
 import { type ConfiguredPart, clusterOf, findPart, keyOf } from '../model/part.ts';
-import type { DeploymentRecord, EnvironmentState, StateChange } from '../model/records.ts';
+import {
+  type DeploymentRecord,
+  type EnvironmentState,
+  MAX_REVISION_OBJECTS,
+  type StateChange,
+} from '../model/records.ts';
 import { type KubeObject, refKey, refOf } from '../objects.ts';
 import type { Cluster, ClusterConnector, EnvironmentStore } from '../ports.ts';
 import { RefsCache, remoteOf, renderRevision, type SourceDependencies } from '../source/revision.ts';
@@ -116,6 +121,12 @@ async function applyObjects(
     throw new Failure(
       'rejected',
       `${settings.path} rendered no objects at ${short(commit)}; refusing to apply an empty revision, which would prune everything (set allowEmpty to allow it)`,
+    );
+  }
+  if (objects.length > MAX_REVISION_OBJECTS) {
+    throw new Failure(
+      'rejected',
+      `${settings.path} rendered ${objects.length} objects at ${short(commit)}, more than the ${MAX_REVISION_OBJECTS} one part can hold; split it into several apps`,
     );
   }
   const cluster = await deps.clusters.connect(clusterOf(deps.config, environment));

@@ -150,3 +150,10 @@ export function recentJobsAfter(recent: readonly string[], record: DeploymentRec
 
 /** The state of a part nothing has been recorded for. */
 export const UNKNOWN_SYNC: SyncState = { status: 'Unknown', message: '', at: '' };
+
+/**
+ * The most objects one part's revision may hold: what its recorded inventory is sized for (a DynamoDB item
+ * holds about 10,000 compressed entries). A larger revision is refused before anything is applied: split it
+ * into apps.
+ */
+export const MAX_REVISION_OBJECTS = 10_000;
