@@ -11,19 +11,43 @@ export const ENV = {
   checkQueueUrl: 'FERRY_CHECK_QUEUE_URL',
   /** The state table. */
   tableName: 'FERRY_TABLE_NAME',
+  /** The SNS topic that the worker and the reconciler publish changes of a part's sync status to. */
+  notificationTopicArn: 'FERRY_NOTIFICATION_TOPIC_ARN',
 } as const;
 
-/** CloudWatch metrics the functions publish and the dashboard and alarms read. */
+/**
+ * CloudWatch metrics the functions publish and the dashboard and alarms read. Powertools adds a `service`
+ * dimension (the function) to every one. Dimensions stay few and bounded: the configured app and environment
+ * names, a part, a result or an action, a notifier; never a commit, an object or a deployment id.
+ */
 export const METRICS = {
   namespace: 'Ferry',
-  /** Count of finished deployments, by `result` and `service`. */
+  /** Count of finished deployments, by `app`, `environment` and `result` (worker). */
   deployments: 'Deployments',
+  /** Milliseconds per finished deployment, by `app` and `environment` (worker). */
   deployDuration: 'DeployDuration',
-  /** Count of checks, by `action`; drifted objects found by checks. */
+  /** Objects a deployment created, configured or re-created, and objects it pruned, by `app` and `environment`. */
+  objectsApplied: 'ObjectsApplied',
+  objectsPruned: 'ObjectsPruned',
+  /** Count of checks, by `action`; drifted objects found by checks (reconciler). */
   checks: 'Checks',
   driftedObjects: 'DriftedObjects',
+  /** 1 when a check leaves its part OutOfSync, else 0, by `app`, `environment` and `part` (reconciler). */
+  outOfSync: 'OutOfSync',
+  /** Count of checks that failed (Git or cluster unreachable), by `app` and `environment` (reconciler). */
+  checksFailed: 'ChecksFailed',
+  /** Commit statuses that could not be posted after every try. */
+  statusPostsFailed: 'StatusPostsFailed',
+  /** Notifications that could not be sent after every try, by `notifier`. */
+  notificationsFailed: 'NotificationsFailed',
   resultDimension: 'result',
   actionDimension: 'action',
+  appDimension: 'app',
+  environmentDimension: 'environment',
+  partDimension: 'part',
+  notifierDimension: 'notifier',
+  /** The dimension Powertools adds to every metric: the function's service name. */
+  serviceDimension: 'service',
 } as const;
 
 /** Partition key prefixes of the state table. */

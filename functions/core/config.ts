@@ -164,6 +164,76 @@ const settings = z.strictObject({
     .default(1024 * 1024),
 });
 
+/**
+ * The changes of a part's sync status a notification is sent for: it failed, went OutOfSync, recovered (Synced
+ * after Failed or OutOfSync), or was first synced.
+ */
+export const NOTIFICATION_EVENTS = ['failed', 'out-of-sync', 'recovered', 'synced'] as const;
+
+/** Which changes a webhook is told of: of these apps, environments and events (each absent: all). */
+const notificationFilter = {
+  apps: z.array(name).min(1).optional(),
+  environments: z.array(name).min(1).optional(),
+  events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).optional(),
+};
+
+/** A Slack-compatible incoming webhook: its URL is a credential, so the configuration names its secret. */
+const slackWebhook = z.strictObject({
+  name,
+  type: z.literal('slack'),
+  /** Name of the secret holding the incoming webhook's URL. */
+  urlSecret: z.string().min(1),
+  ...notificationFilter,
+});
+
+/** A JSON webhook: the event as the body, signed with HMAC-SHA256 under the named secret. */
+const jsonWebhook = z.strictObject({
+  name,
+  type: z.literal('json'),
+  url: z.url({ protocol: /^https?$/ }).refine((url) => {
+    const { username, password } = new URL(url);
+    return username === '' && password === '';
+  }, 'must not carry credentials: the body is signed with signingSecret'),
+  /** Name of the secret holding the key of the body's HMAC-SHA256 signature. */
+  signingSecret: z.string().min(1),
+  ...notificationFilter,
+});
+
+const notifications = z.strictObject({
+  /**
+   * The stack's alarm fires for a part that every check of this many minutes found OutOfSync. At least twice
+   * the reconcile interval; at most 180 (CloudWatch evaluates such alarms on the last three hours).
+   */
+  outOfSyncAlarmMinutes: z.number().int().min(10).max(180).default(30),
+  /** Outbound webhooks told of changes of state, in AWS and in the local mode. */
+  webhooks: z.array(z.discriminatedUnion('type', [slackWebhook, jsonWebhook])).default([]),
+});
+
+/** Webhook names are unique, and the apps and environments they filter on are configured. */
+function checkNotifications(
+  webhooks: z.infer<typeof notifications>['webhooks'],
+  apps: readonly { name: string; environments: readonly { name: string }[] }[],
+  ctx: z.RefinementCtx,
+): void {
+  uniqueNames(webhooks, ctx, ['notifications', 'webhooks']);
+  const known = {
+    apps: new Set(apps.map((a) => a.name)),
+    environments: new Set(apps.flatMap((a) => a.environments.map((e) => e.name))),
+  };
+  webhooks.forEach((webhook, w) => {
+    for (const field of ['apps', 'environments'] as const) {
+      webhook[field]?.forEach((value, i) => {
+        if (known[field].has(value)) return;
+        ctx.addIssue({
+          code: 'custom',
+          message: `no ${field === 'apps' ? 'app' : 'environment'} named "${value}"`,
+          path: ['notifications', 'webhooks', w, field, i],
+        });
+      });
+    }
+  });
+}
+
 const uniqueNames = <T extends { name: string }>(
   items: readonly T[],
   ctx: z.RefinementCtx,
@@ -187,8 +257,10 @@ export const configSchema = z
     clusters: z.array(cluster).min(1),
     apps: z.array(app).min(1),
     settings: settings.default(settings.parse({})),
+    notifications: notifications.default(notifications.parse({})),
   })
   .superRefine((config, ctx) => {
+    checkNotifications(config.notifications.webhooks, config.apps, ctx);
     uniqueNames(config.repositories, ctx, ['repositories']);
     uniqueNames(config.clusters, ctx, ['clusters']);
     uniqueNames(config.apps, ctx, ['apps']);
@@ -222,6 +294,8 @@ export type ClusterConfig = Config['clusters'][number];
 export type AppConfig = Config['apps'][number];
 export type EnvironmentConfig = AppConfig['environments'][number];
 export type IgnoreRule = EnvironmentConfig['ignoreDifferences'][number];
+export type NotificationWebhookConfig = Config['notifications']['webhooks'][number];
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** An invalid configuration; the message names every offending field, one per line. */
 export class ConfigError extends Error {

@@ -117,4 +117,92 @@ describe('configuration', () => {
     }
     assert.match(errorOf(withBudget('150%')), /must be a count or a percentage such as 25%/);
   });
+
+  describe('notifications', () => {
+    const withWebhooks = (webhooks: unknown[], extra: Record<string, unknown> = {}) => ({
+      ...valid,
+      notifications: { webhooks, ...extra },
+    });
+    const slack = { name: 'chat', type: 'slack', urlSecret: 'ferry/chat/url' };
+    const json = {
+      name: 'ops',
+      type: 'json',
+      url: 'https://ops.example.com/ferry',
+      signingSecret: 'ferry/ops/signing',
+    };
+
+    test('none by default, and an OutOfSync alarm after 30 minutes', () => {
+      assert.deepEqual(parseConfig(valid).notifications, { outOfSyncAlarmMinutes: 30, webhooks: [] });
+    });
+
+    test('Slack and JSON webhooks, filtered by app, environment and event', () => {
+      const config = parseConfig(
+        withWebhooks(
+          [{ ...slack, apps: ['web'], environments: ['prod'], events: ['failed', 'recovered'] }, json],
+          { outOfSyncAlarmMinutes: 60 },
+        ),
+      );
+      assert.equal(config.notifications.outOfSyncAlarmMinutes, 60);
+      assert.deepEqual(
+        config.notifications.webhooks.map((w) => [w.type, w.name, w.events]),
+        [
+          ['slack', 'chat', ['failed', 'recovered']],
+          ['json', 'ops', undefined],
+        ],
+      );
+    });
+
+    test('each kind names its secret; a JSON webhook needs a URL without credentials', () => {
+      assert.match(
+        errorOf(withWebhooks([{ ...slack, urlSecret: undefined }])),
+        /notifications\.webhooks\[0\]\.urlSecret/,
+      );
+      assert.match(
+        errorOf(withWebhooks([{ ...slack, url: 'https://hooks.slack.com/services/T/B/secret' }])),
+        /notifications\.webhooks\[0\]: Unrecognized key/i,
+        'a Slack URL is a secret: it is never written in the configuration',
+      );
+      assert.match(
+        errorOf(withWebhooks([{ ...json, signingSecret: undefined }])),
+        /notifications\.webhooks\[0\]\.signingSecret/,
+      );
+      const leaky = errorOf(withWebhooks([{ ...json, url: 'https://u:hunter2@ops.example.com/' }]));
+      assert.match(leaky, /notifications\.webhooks\[0\]\.url: must not carry credentials/);
+      assert.doesNotMatch(leaky, /hunter2/);
+      assert.match(errorOf(withWebhooks([{ ...json, url: 'ftp://ops.example.com/' }])), /webhooks\[0\]\.url/);
+      assert.match(errorOf(withWebhooks([{ ...json, type: 'teams' }])), /webhooks\[0\]\.type/);
+    });
+
+    test('names are unique; filters name configured apps, environments and known events', () => {
+      assert.match(
+        errorOf(withWebhooks([slack, { ...json, name: 'chat' }])),
+        /webhooks\[1\]\.name: duplicate name "chat"/,
+      );
+      const message = errorOf(withWebhooks([{ ...slack, apps: ['web', 'shop'], environments: ['qa'] }]));
+      assert.match(message, /notifications\.webhooks\[0\]\.apps\[1\]: no app named "shop"/);
+      assert.match(message, /notifications\.webhooks\[0\]\.environments\[0\]: no environment named "qa"/);
+      assert.match(
+        errorOf(withWebhooks([{ ...slack, events: ['deployed'] }])),
+        /notifications\.webhooks\[0\]\.events\[0\]: Invalid option/,
+      );
+      assert.match(errorOf(withWebhooks([{ ...slack, apps: [] }])), /webhooks\[0\]\.apps/);
+    });
+
+    test('the OutOfSync alarm window is 10 to 180 minutes', () => {
+      for (const minutes of [10, 180]) {
+        assert.equal(
+          parseConfig(withWebhooks([], { outOfSyncAlarmMinutes: minutes })).notifications
+            .outOfSyncAlarmMinutes,
+          minutes,
+        );
+      }
+      for (const minutes of [5, 181, 12.5]) {
+        assert.match(
+          errorOf(withWebhooks([], { outOfSyncAlarmMinutes: minutes })),
+          /notifications\.outOfSyncAlarmMinutes/,
+          String(minutes),
+        );
+      }
+    });
+  });
 });
