@@ -8,7 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { DEPLOY_MAX_RECEIVE_COUNT, ENV, WORKER_BATCH_SIZE } from '../functions/names.ts';
-import { maxHealthTimeoutSeconds, tokenSecretNames } from './deployment-config.ts';
+import { maxHealthTimeoutSeconds, repositoryTokenSecretNames } from './deployment-config.ts';
 import { FerryFunction, type FunctionDefaults, LAMBDA_MAX_TIMEOUT } from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
 import type { State } from './state.ts';
@@ -96,6 +96,6 @@ export class DeployPipeline extends Construct {
       }),
     );
     props.state.grantReadWrite(this.worker.role);
-    grantSecretValues(this.worker.role, Stack.of(this), tokenSecretNames(config));
+    grantSecretValues(this.worker.role, Stack.of(this), repositoryTokenSecretNames(config));
   }
 }

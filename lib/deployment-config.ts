@@ -63,3 +63,29 @@ export function maxHealthTimeoutSeconds(config: Config): number {
     ...config.apps.flatMap((app) => app.environments.map((env) => env.healthTimeoutSeconds)),
   );
 }
+
+/** The secrets of the outbound webhooks: Slack URLs and JSON webhooks' signing keys. */
+export function notificationSecretNames(config: Config): string[] {
+  return [
+    ...new Set(
+      config.notifications.webhooks.map((w) => (w.type === 'slack' ? w.urlSecret : w.signingSecret)),
+    ),
+  ].sort();
+}
+
+/** The secrets of the tokens that post commit statuses: `statusTokenSecret`, else the read token. */
+export function statusTokenSecretNames(config: Config): string[] {
+  return [
+    ...new Set(
+      config.repositories.flatMap((r) => {
+        const name = r.statusTokenSecret ?? r.tokenSecret;
+        return name === undefined ? [] : [name];
+      }),
+    ),
+  ].sort();
+}
+
+/** Every repository token the worker and the reconciler read: to fetch, and to post commit statuses. */
+export function repositoryTokenSecretNames(config: Config): string[] {
+  return [...new Set([...tokenSecretNames(config), ...statusTokenSecretNames(config)])].sort();
+}

@@ -9,7 +9,8 @@ import { FerryStack } from './ferry-stack.ts';
  * - `config`: path of the configuration file, default `ferry.config.yaml`;
  * - `stackName`: default `Ferry` (another name installs a second, independent Ferry);
  * - `tracing`: `true` turns on active X-Ray tracing;
- * - `alarmTopicArn`: an SNS topic that the alarms notify.
+ * - `alarmTopicArn`: an SNS topic that the alarms notify;
+ * - `notificationTopicArn`: the SNS topic that notifications go to (default: one the stack creates).
  */
 export async function buildFerryApp(app: App): Promise<FerryStack> {
   const context = (key: string): string | undefined => {
@@ -18,10 +19,12 @@ export async function buildFerryApp(app: App): Promise<FerryStack> {
   };
   const config = await loadDeploymentConfig(context('config') ?? DEFAULT_CONFIG_FILE);
   const alarmTopicArn = context('alarmTopicArn');
+  const notificationTopicArn = context('notificationTopicArn');
   const stack = new FerryStack(app, context('stackName') ?? 'Ferry', {
     config,
     tracing: context('tracing') === 'true',
     ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+    ...(notificationTopicArn === undefined ? {} : { notificationTopicArn }),
   });
   // Findings fail the synth; every acknowledgment in lib/ carries its reason.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -6,9 +6,16 @@ import type { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ClusterAccess } from './cluster-access.ts';
 import { DeployPipeline } from './deploy-pipeline.ts';
-import { assertDeployable, eksClusters, tokenSecretNames, webhookSecretNames } from './deployment-config.ts';
+import {
+  assertDeployable,
+  eksClusters,
+  notificationSecretNames,
+  repositoryTokenSecretNames,
+  webhookSecretNames,
+} from './deployment-config.ts';
 import type { FunctionDefaults } from './ferry-function.ts';
 import { Intake } from './intake.ts';
+import { Notifications } from './notifications.ts';
 import { Observability } from './observability.ts';
 import { Schedule } from './schedule.ts';
 import { State } from './state.ts';
@@ -22,6 +29,8 @@ export interface FerryStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** ARN of an SNS topic that alarms notify (and tell when they are OK again). Default: none. */
   readonly alarmTopicArn?: string;
+  /** ARN of the SNS topic that notifications go to. Default: a topic the stack creates. */
+  readonly notificationTopicArn?: string;
 }
 
 export class FerryStack extends Stack {
@@ -31,6 +40,7 @@ export class FerryStack extends Stack {
   readonly schedule: Schedule;
   readonly clusterAccess: ClusterAccess;
   readonly observability: Observability;
+  readonly notifications: Notifications;
 
   constructor(scope: Construct, id: string, props: FerryStackProps) {
     super(scope, id, {
@@ -69,6 +79,12 @@ export class FerryStack extends Stack {
       ],
     });
 
+    this.notifications = new Notifications(this, 'Notifications', {
+      config,
+      publishers: [this.deployPipeline.worker, this.schedule.reconciler],
+      ...(props.notificationTopicArn === undefined ? {} : { topicArn: props.notificationTopicArn }),
+    });
+
     const functions = [
       { name: 'Webhook', function: this.intake.webhook.function },
       { name: 'Worker', function: this.deployPipeline.worker.function },
@@ -90,6 +106,7 @@ export class FerryStack extends Stack {
       deployQueue: this.deployPipeline.queue,
       // Longer than two whole worker runs: more than a job queued behind another in its environment.
       stuckAfter: Duration.seconds(this.deployPipeline.workerTimeout.toSeconds() * 2),
+      outOfSyncAfter: Duration.minutes(config.notifications.outOfSyncAlarmMinutes),
       ...(props.alarmTopicArn === undefined
         ? {}
         : { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
@@ -105,11 +122,23 @@ export class FerryStack extends Stack {
         'the Git host gets the same value',
       value: webhookSecretNames(config).join(', '),
     });
-    const tokens = tokenSecretNames(config);
+    const tokens = repositoryTokenSecretNames(config);
     if (tokens.length > 0) {
       new CfnOutput(this, 'TokenSecretNames', {
-        description: 'Secrets Manager secrets to create holding a token that can read the repository',
+        description:
+          'Secrets Manager secrets to create holding a token that can read the repository or post commit statuses',
         value: tokens.join(', '),
+      });
+    }
+    new CfnOutput(this, 'NotificationTopicArn', {
+      description: "SNS topic of the parts' changes of state (failed, OutOfSync, recovered): subscribe to it",
+      value: this.notifications.topic.topicArn,
+    });
+    const notificationSecrets = notificationSecretNames(config);
+    if (notificationSecrets.length > 0) {
+      new CfnOutput(this, 'NotificationSecretNames', {
+        description: 'Secrets Manager secrets to create: Slack webhook URLs and JSON webhook signing keys',
+        value: notificationSecrets.join(', '),
       });
     }
     new CfnOutput(this, 'DashboardUrl', {

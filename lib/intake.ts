@@ -10,7 +10,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/names.ts';
-import { webhookSecretNames } from './deployment-config.ts';
+import { statusTokenSecretNames, webhookSecretNames } from './deployment-config.ts';
 import { FerryFunction, type FunctionDefaults } from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
 import type { State } from './state.ts';
@@ -63,7 +63,13 @@ export class Intake extends Construct {
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deployQueue.queueArn] }),
     );
     props.state.grantDeliveryLog(role);
-    grantSecretValues(role, stack, webhookSecretNames(props.defaults.config));
+    // The webhook secrets to authenticate deliveries, the status tokens to mark queued commits pending.
+    grantSecretValues(role, stack, [
+      ...new Set([
+        ...webhookSecretNames(props.defaults.config),
+        ...statusTokenSecretNames(props.defaults.config),
+      ]),
+    ]);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Ferry webhooks from GitHub, GitLab and Gitea',

@@ -1,5 +1,7 @@
-// Observability: alarms on dead-letter queues, function errors and throttles, a stuck deploy queue, and one
-// dashboard with deliveries, deployments by result, deploy duration and queue age.
+// Observability: alarms on failed deployments, parts OutOfSync for too long, dead-letter queues, function errors
+// and throttles and a stuck deploy queue, and one dashboard with deliveries, deployments by result and by app
+// environment, deploy duration, objects applied and pruned, parts OutOfSync, failed checks and feedback, queue
+// age and every alarm.
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
@@ -9,7 +11,7 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
-  SearchExpression,
+  MathExpression,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -43,34 +45,53 @@ export interface ObservabilityProps {
   /** The deploy queue, alarmed when its oldest job waits longer than `stuckAfter`. */
   readonly deployQueue: IQueue;
   readonly stuckAfter: Duration;
+  /** The alarm on parts OutOfSync fires when every check of this long found a part OutOfSync. */
+  readonly outOfSyncAfter: Duration;
   /** Where alarms notify; none: alarms only show on the dashboard and in the console. */
   readonly alarmTopic?: ITopic;
 }
 
-/**
- * A search over the worker's metrics (Powertools): `Deployments` (count) and `DeployDuration` (milliseconds),
- * one line per value of the `result` dimension (succeeded, failed, current, skipped, duplicate). Powertools adds a
- * `service` dimension to every metric (whatever name the worker gives itself), and a search's metric schema
- * names the dimension set exactly: `{Ferry,result,service}`.
- */
-export function workerSearch(
-  metricName: (typeof METRICS)['deployments' | 'deployDuration'],
-  stat: string,
-  label: string,
-): IMetric {
-  return new SearchExpression({
-    expression: `SEARCH('{${METRICS.namespace},${METRICS.resultDimension},service} MetricName="${metricName}"', '${stat}', ${PERIOD.toSeconds()})`,
-    label,
-    period: PERIOD,
-  });
-}
+/** The dimensions the worker and the reconciler publish their metrics with (Powertools adds `service`). */
+const M = METRICS;
+const deploymentSchema = `SCHEMA("${M.namespace}", ${M.appDimension}, ${M.environmentDimension}, ${M.resultDimension}, ${M.serviceDimension})`;
+const environmentSchema = `SCHEMA("${M.namespace}", ${M.appDimension}, ${M.environmentDimension}, ${M.serviceDimension})`;
+const partSchema = `SCHEMA("${M.namespace}", ${M.appDimension}, ${M.environmentDimension}, ${M.partDimension}, ${M.serviceDimension})`;
+const serviceSchema = `SCHEMA("${M.namespace}", ${M.serviceDimension})`;
+
+/** Metrics Insights queries of Ferry's own metrics, for the alarms and the dashboard. */
+export const QUERIES = {
+  /** Failed deployments (rejected or misconfigured; transient attempts are retried), per app environment. */
+  failedDeployments: `SELECT SUM(${M.deployments}) FROM ${deploymentSchema} WHERE ${M.resultDimension} = 'failed' GROUP BY ${M.appDimension}, ${M.environmentDimension}`,
+  deploymentsByResult: `SELECT SUM(${M.deployments}) FROM ${deploymentSchema} GROUP BY ${M.resultDimension}`,
+  /** The highest OutOfSync gauge of each part's checks: 1 when a check of the period found it OutOfSync. */
+  outOfSyncChecks: `SELECT MAX(${M.outOfSync}) FROM ${partSchema} GROUP BY ${M.appDimension}, ${M.environmentDimension}, ${M.partDimension}`,
+  /** The lowest OutOfSync gauge of each part's checks: 1 when every check of the period found it OutOfSync. */
+  outOfSyncParts: `SELECT MIN(${M.outOfSync}) FROM ${partSchema} GROUP BY ${M.appDimension}, ${M.environmentDimension}, ${M.partDimension}`,
+  averageDuration: `SELECT AVG(${M.deployDuration}) FROM ${environmentSchema}`,
+  longestDuration: `SELECT MAX(${M.deployDuration}) FROM ${environmentSchema}`,
+  objectsApplied: `SELECT SUM(${M.objectsApplied}) FROM ${environmentSchema}`,
+  objectsPruned: `SELECT SUM(${M.objectsPruned}) FROM ${environmentSchema}`,
+  checksFailed: `SELECT SUM(${M.checksFailed}) FROM ${environmentSchema} GROUP BY ${M.appDimension}, ${M.environmentDimension}`,
+  statusPostsFailed: `SELECT SUM(${M.statusPostsFailed}) FROM ${serviceSchema}`,
+  notificationsFailed: `SELECT SUM(${M.notificationsFailed}) FROM SCHEMA("${M.namespace}", ${M.notifierDimension}, ${M.serviceDimension}) GROUP BY ${M.notifierDimension}`,
+} as const;
+
+const insights = (expression: string, label: string, period = PERIOD): IMetric =>
+  new MathExpression({ expression, label, period, usingMetrics: {} });
 
 export class Observability extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  /** Fires for each app environment with a failed deployment in the last five minutes. */
+  readonly failedDeploymentsAlarm: Alarm;
+  /** Fires for each part that every check of `outOfSyncAfter` found OutOfSync. */
+  readonly outOfSyncAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    const ferry = this.#addFerryAlarms(props);
+    this.failedDeploymentsAlarm = ferry.failed;
+    this.outOfSyncAlarm = ferry.outOfSync;
     this.#addAlarms(props);
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: Stack.of(this).stackName,
@@ -79,44 +100,74 @@ export class Observability extends Construct {
     this.#addWidgets(props);
   }
 
-  #addAlarms(props: ObservabilityProps): void {
-    const alarm = (alarmId: string, description: string, metric: IMetric, threshold = 1): Alarm => {
-      const created = new Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmTopic !== undefined) {
-        created.addAlarmAction(new SnsAction(props.alarmTopic));
-        created.addOkAction(new SnsAction(props.alarmTopic));
-      }
-      this.alarms.push(created);
-      return created;
-    };
+  #alarm(
+    props: ObservabilityProps,
+    alarmId: string,
+    description: string,
+    metric: IMetric,
+    threshold = 1,
+  ): Alarm {
+    const created = new Alarm(this, alarmId, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic !== undefined) {
+      created.addAlarmAction(new SnsAction(props.alarmTopic));
+      created.addOkAction(new SnsAction(props.alarmTopic));
+    }
+    this.alarms.push(created);
+    return created;
+  }
 
+  /** What Ferry did: deployments that failed, parts left OutOfSync (one contributor per app environment or part). */
+  #addFerryAlarms(props: ObservabilityProps): { failed: Alarm; outOfSync: Alarm } {
+    const failed = this.#alarm(
+      props,
+      'DeploymentsFailed',
+      'Ferry: a deployment failed (rejected by the cluster or misconfigured); the alarm names each app/environment. ' +
+        "Look at the part's last deployment.",
+      insights(QUERIES.failedDeployments, 'Failed deployments'),
+    );
+    const minutes = props.outOfSyncAfter.toMinutes();
+    const outOfSync = this.#alarm(
+      props,
+      'PartsOutOfSync',
+      `Ferry: every check of the last ${minutes} minutes found a part OutOfSync (a new commit not deployed, ` +
+        'or drift not healed); the alarm names each app/environment/part.',
+      insights(QUERIES.outOfSyncParts, 'OutOfSync', props.outOfSyncAfter),
+    );
+    return { failed, outOfSync };
+  }
+
+  #addAlarms(props: ObservabilityProps): void {
     for (const { name, queue } of props.deadLetterQueues) {
-      alarm(
+      this.#alarm(
+        props,
         `${name}Depth`,
         `Ferry: messages in the ${name} dead-letter queue; they failed every attempt. Look at the logs, fix, redrive.`,
         queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
       );
     }
     for (const { name, function: fn } of props.functions) {
-      alarm(
+      this.#alarm(
+        props,
         `${name}Errors`,
         `Ferry: the ${name} function failed (an error or a timeout).`,
         fn.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
       );
-      alarm(
+      this.#alarm(
+        props,
         `${name}Throttles`,
         `Ferry: the ${name} function was throttled (account or reserved concurrency).`,
         fn.metricThrottles({ period: PERIOD, statistic: Stats.SUM }),
       );
     }
-    alarm(
+    this.#alarm(
+      props,
       'DeployQueueStuck',
       'Ferry: a deploy job has waited longer than two whole worker runs; an environment may be stuck.',
       props.deployQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),
@@ -137,19 +188,12 @@ export class Observability extends Construct {
       }),
       new GraphWidget({
         title: 'Deployments by result',
-        left: [workerSearch(METRICS.deployments, 'Sum', '')],
+        left: [insights(QUERIES.deploymentsByResult, '')],
         width: 12,
       }),
     );
+    this.#addFerryWidgets();
     this.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'Deploy duration',
-        left: [
-          workerSearch(METRICS.deployDuration, 'Average', 'average'),
-          workerSearch(METRICS.deployDuration, 'p90', 'p90'),
-        ],
-        width: 12,
-      }),
       new GraphWidget({
         title: 'Queue age (oldest message, seconds)',
         left: props.queues.map(({ name, queue }) =>
@@ -184,5 +228,31 @@ export class Observability extends Construct {
       }),
     );
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
+  }
+
+  /** What Ferry did, from the worker's and the reconciler's metrics. */
+  #addFerryWidgets(): void {
+    const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: 12 });
+    this.dashboard.addWidgets(
+      graph('Failed deployments by app/environment', [insights(QUERIES.failedDeployments, '')]),
+      graph('Parts OutOfSync (1: a check found the part OutOfSync)', [insights(QUERIES.outOfSyncChecks, '')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Deploy duration (ms)', [
+        insights(QUERIES.averageDuration, 'average'),
+        insights(QUERIES.longestDuration, 'longest'),
+      ]),
+      graph('Objects applied and pruned', [
+        insights(QUERIES.objectsApplied, 'applied'),
+        insights(QUERIES.objectsPruned, 'pruned'),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Failed checks by app/environment', [insights(QUERIES.checksFailed, '')]),
+      graph('Commit statuses and notifications that failed', [
+        insights(QUERIES.statusPostsFailed, 'status posts'),
+        insights(QUERIES.notificationsFailed, ''),
+      ]),
+    );
   }
 }

@@ -10,7 +10,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/names.ts';
 import { VISIBILITY_TIMEOUT_FACTOR } from './deploy-pipeline.ts';
-import { tokenSecretNames } from './deployment-config.ts';
+import { repositoryTokenSecretNames } from './deployment-config.ts';
 import { FerryFunction, type FunctionDefaults } from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
 import type { State } from './state.ts';
@@ -110,6 +110,6 @@ export class Schedule extends Construct {
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deployQueue.queueArn] }),
     );
     props.state.grantReadWrite(this.reconciler.role);
-    grantSecretValues(this.reconciler.role, Stack.of(this), tokenSecretNames(config));
+    grantSecretValues(this.reconciler.role, Stack.of(this), repositoryTokenSecretNames(config));
   }
 }

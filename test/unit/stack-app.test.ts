@@ -83,6 +83,7 @@ describe('cdk-nag', () => {
   for (const [name, context] of [
     ['full', {}],
     ['minimal', { tracing: 'true', alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops' }],
+    ['notifications', { notificationTopicArn: 'arn:aws:sns:us-east-1:123456789012:ferry-events' }],
   ] as const) {
     test(`AwsSolutions passes, every acknowledgment with its reason (${name}, ${JSON.stringify(context)})`, async () => {
       const ferry = app(name, context);

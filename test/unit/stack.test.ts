@@ -55,6 +55,9 @@ const traced = await synth('minimal', {
   tracing: true,
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
 });
+const notifying = await synth('notifications');
+const ownTopicArn = 'arn:aws:sns:eu-west-1:123456789012:ferry-events';
+const ownTopic = await synth('notifications', { notificationTopicArn: ownTopicArn });
 
 function resourcesOfType(s: Synthesised, type: string) {
   return Object.entries(s.json.Resources).filter(([, r]) => r.Type === type);
@@ -105,6 +108,23 @@ function resourcesFor(s: Synthesised, role: IConstruct, action: string): string[
 const getAtt = (s: Synthesised, construct: IConstruct, attribute = 'Arn') => ({
   'Fn::GetAtt': [s.id(construct), attribute],
 });
+
+/** A secret's ARN as `grantSecretValues` writes it, as a JSON string. */
+const secretArn = (name: string) =>
+  JSON.stringify({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':secretsmanager:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:secret:${name}-??????`,
+      ],
+    ],
+  });
 
 describe('state', () => {
   test('one DynamoDB table: pk/sk strings, TTL on expiresAt, on-demand, PITR, encrypted, retained', () => {
@@ -416,7 +436,11 @@ describe('IAM least privilege', () => {
     assert.deepEqual(actionsOfRole(full, fns.scheduler.role), sorted(logs, ['sqs:SendMessage']));
     assert.deepEqual(
       actionsOfRole(full, fns.worker.role),
-      sorted(logs, consume, read, write, ['secretsmanager:GetSecretValue', 'eks:DescribeCluster']),
+      sorted(logs, consume, read, write, [
+        'secretsmanager:GetSecretValue',
+        'eks:DescribeCluster',
+        'sns:Publish',
+      ]),
     );
     assert.deepEqual(
       actionsOfRole(full, fns.reconciler.role),
@@ -424,6 +448,7 @@ describe('IAM least privilege', () => {
         'sqs:SendMessage',
         'secretsmanager:GetSecretValue',
         'eks:DescribeCluster',
+        'sns:Publish',
       ]),
     );
   });
@@ -464,27 +489,15 @@ describe('IAM least privilege', () => {
     }
   });
 
-  test('secrets by name: webhook secrets to the webhook, token secrets to the worker and reconciler', () => {
+  test('secrets by name: webhook and status secrets to the webhook, token secrets to the worker and reconciler', () => {
     const fns = functionsOf(full);
-    const secretArn = (name: string) =>
-      JSON.stringify({
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':secretsmanager:',
-            { Ref: 'AWS::Region' },
-            ':',
-            { Ref: 'AWS::AccountId' },
-            `:secret:${name}-??????`,
-          ],
-        ],
-      });
-    // full.yaml: two repositories share ferry/shop/webhook; docs has no token.
+    // full.yaml: two repositories share ferry/shop/webhook; docs has no token. The webhook marks queued commits
+    // pending with the status token, which is the read token when no statusTokenSecret is named.
     assert.deepEqual(
       resourcesFor(full, fns.webhook.role, 'secretsmanager:GetSecretValue').sort(),
-      ['ferry/platform/webhook', 'ferry/shop/webhook'].map(secretArn).sort(),
+      ['ferry/platform/webhook', 'ferry/shop/webhook', 'ferry/platform/token', 'ferry/shop/token']
+        .map(secretArn)
+        .sort(),
     );
     for (const fn of [fns.worker, fns.reconciler]) {
       assert.deepEqual(
@@ -654,8 +667,7 @@ describe('observability', () => {
       'Webhook deliveries',
       '\\"AWS/Lambda\\",\\"Invocations\\"',
       'Deployments by result',
-      `{Ferry,result,service} MetricName=\\\\\\"Deployments\\\\\\"`,
-      `{Ferry,result,service} MetricName=\\\\\\"DeployDuration\\\\\\"`,
+      'Deploy duration',
       'ApproximateAgeOfOldestMessage',
     ]) {
       assert.ok(body.includes(expected), `dashboard lacks ${expected}`);
@@ -670,5 +682,151 @@ describe('outputs', () => {
     assert.equal(full.json.Outputs.TokenSecretNames?.Value, 'ferry/platform/token, ferry/shop/token');
     assert.equal(minimal.json.Outputs.WebhookSecretNames?.Value, 'ferry/site/webhook');
     assert.equal(minimal.json.Outputs.TokenSecretNames, undefined);
+  });
+});
+
+describe('notifications', () => {
+  const envOf = (s: Synthesised, fn: IConstruct) =>
+    (resource(s, fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  test('the stack creates an encrypted topic that takes TLS only, and outputs it', () => {
+    const { topic } = notifying.stack.notifications;
+    notifying.template.resourceCountIs('AWS::SNS::Topic', 1);
+    const props = resource(notifying, topic).Properties;
+    assert.equal(props.KmsMasterKeyId, 'alias/aws/sns');
+    notifying.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: notifying.id(topic) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    assert.deepEqual(notifying.json.Outputs.NotificationTopicArn?.Value, { Ref: notifying.id(topic) });
+  });
+
+  test('the worker and the reconciler may publish to it and know where it is; the others neither', () => {
+    const fns = functionsOf(notifying);
+    const topic = JSON.stringify({ Ref: notifying.id(notifying.stack.notifications.topic) });
+    for (const fn of [fns.worker, fns.reconciler]) {
+      assert.deepEqual(resourcesFor(notifying, fn.role, 'sns:Publish'), [topic]);
+      assert.deepEqual(JSON.stringify(envOf(notifying, fn.function).FERRY_NOTIFICATION_TOPIC_ARN), topic);
+    }
+    for (const fn of [fns.webhook, fns.scheduler]) {
+      assert.ok(!actionsOfRole(notifying, fn.role).some((a) => a.startsWith('sns:')), fn.node.path);
+      assert.equal('FERRY_NOTIFICATION_TOPIC_ARN' in envOf(notifying, fn.function), false);
+    }
+  });
+
+  test('a topic named by notificationTopicArn is used as it is: no topic created, publish granted on it', () => {
+    ownTopic.template.resourceCountIs('AWS::SNS::Topic', 0);
+    const fns = functionsOf(ownTopic);
+    for (const fn of [fns.worker, fns.reconciler]) {
+      assert.deepEqual(resourcesFor(ownTopic, fn.role, 'sns:Publish'), [JSON.stringify(ownTopicArn)]);
+      assert.equal(envOf(ownTopic, fn.function).FERRY_NOTIFICATION_TOPIC_ARN, ownTopicArn);
+    }
+    assert.equal(ownTopic.json.Outputs.NotificationTopicArn?.Value, ownTopicArn);
+  });
+
+  test('webhook secrets to the worker and reconciler; status tokens to them and to the webhook', () => {
+    const fns = functionsOf(notifying);
+    const secrets = (fn: { role: IConstruct }) =>
+      resourcesFor(notifying, fn.role, 'secretsmanager:GetSecretValue').sort();
+    const tokens = ['ferry/shop/token', 'ferry/shop/status-token', 'ferry/site/token'];
+    const webhooks = ['ferry/chat/slack-url', 'ferry/ops/signing-key'];
+    for (const fn of [fns.worker, fns.reconciler]) {
+      assert.deepEqual(secrets(fn), [...tokens, ...webhooks].map(secretArn).sort());
+    }
+    // shop posts statuses with its own token, site with its read token.
+    assert.deepEqual(
+      secrets(fns.webhook),
+      ['ferry/shop/webhook', 'ferry/site/webhook', 'ferry/shop/status-token', 'ferry/site/token']
+        .map(secretArn)
+        .sort(),
+    );
+    assert.deepEqual(secrets(fns.scheduler), []);
+    assert.equal(notifying.json.Outputs.NotificationSecretNames?.Value, webhooks.join(', '));
+    assert.equal(notifying.json.Outputs.TokenSecretNames?.Value, [...tokens].sort().join(', '));
+    assert.equal(minimal.json.Outputs.NotificationSecretNames, undefined);
+  });
+});
+
+describe('alarms on what Ferry did', () => {
+  const alarmOf = (s: Synthesised, construct: IConstruct) => resource(s, construct).Properties;
+  const queryOf = (alarm: Record<string, unknown>) => {
+    const metrics = alarm.Metrics as { Expression: string; Period: number; ReturnData: boolean }[];
+    assert.equal(metrics.length, 1);
+    assert.equal(metrics[0]?.ReturnData, true);
+    return metrics[0] as { Expression: string; Period: number };
+  };
+
+  test('failed deployments: any in five minutes, one contributor per app environment', () => {
+    const alarm = alarmOf(minimal, minimal.stack.observability.failedDeploymentsAlarm);
+    const { Expression, Period } = queryOf(alarm);
+    assert.equal(
+      Expression,
+      `SELECT SUM(Deployments) FROM SCHEMA("Ferry", app, environment, result, service) WHERE result = 'failed' GROUP BY app, environment`,
+    );
+    assert.equal(Period, 300);
+    assert.equal(alarm.Threshold, 1);
+    assert.equal(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.equal(alarm.EvaluationPeriods, 1);
+    assert.equal(alarm.TreatMissingData, 'notBreaching');
+  });
+
+  test('parts OutOfSync: every check of the configured window, one contributor per part', () => {
+    for (const [s, minutes] of [
+      [minimal, 30],
+      [notifying, 60],
+    ] as const) {
+      const alarm = alarmOf(s, s.stack.observability.outOfSyncAlarm);
+      const { Expression, Period } = queryOf(alarm);
+      assert.equal(
+        Expression,
+        'SELECT MIN(OutOfSync) FROM SCHEMA("Ferry", app, environment, part, service) GROUP BY app, environment, part',
+      );
+      assert.equal(Period, minutes * 60);
+      assert.equal(alarm.Threshold, 1);
+      assert.equal(alarm.EvaluationPeriods, 1);
+      assert.match(String(alarm.AlarmDescription), new RegExp(`last ${minutes} minutes`));
+    }
+  });
+
+  test('both notify the alarm topic and show on the dashboard with the metrics behind them', () => {
+    for (const construct of [
+      traced.stack.observability.failedDeploymentsAlarm,
+      traced.stack.observability.outOfSyncAlarm,
+    ]) {
+      const alarm = alarmOf(traced, construct);
+      assert.deepEqual(alarm.AlarmActions, ['arn:aws:sns:eu-west-1:123456789012:ops']);
+      assert.deepEqual(alarm.OKActions, ['arn:aws:sns:eu-west-1:123456789012:ops']);
+    }
+    const body = JSON.stringify(resourcesOfType(minimal, 'AWS::CloudWatch::Dashboard')[0]?.[1].Properties);
+    for (const alarm of [
+      minimal.stack.observability.failedDeploymentsAlarm,
+      minimal.stack.observability.outOfSyncAlarm,
+    ]) {
+      assert.ok(body.includes(minimal.id(alarm)), `the dashboard lacks ${alarm.node.id}`);
+    }
+    for (const metric of [
+      'Deployments',
+      'DeployDuration',
+      'ObjectsApplied',
+      'ObjectsPruned',
+      'OutOfSync',
+      'ChecksFailed',
+      'StatusPostsFailed',
+      'NotificationsFailed',
+    ]) {
+      assert.ok(body.includes(`(${metric}) FROM SCHEMA`), `the dashboard lacks ${metric}`);
+    }
+    for (const title of [
+      'Failed deployments by app/environment',
+      'Parts OutOfSync',
+      'Objects applied and pruned',
+      'Failed checks by app/environment',
+    ]) {
+      assert.ok(body.includes(title), `the dashboard lacks ${title}`);
+    }
   });
 });
