@@ -129,7 +129,7 @@ export async function submit(part: ManualPart, job: DeployJob): Promise<number> 
   try {
     return printOutcome(await deployHere(runtime, part.state, job));
   } finally {
-    runtime.close();
+    await runtime.close();
   }
 }
 

@@ -11,6 +11,8 @@ export const ENV = {
   checkQueueUrl: 'FERRY_CHECK_QUEUE_URL',
   /** The state table. */
   tableName: 'FERRY_TABLE_NAME',
+  /** The worker's log group: commit statuses link to its events of the deployment in the CloudWatch console. */
+  workerLogGroup: 'FERRY_WORKER_LOG_GROUP',
   /** The SNS topic that the worker and the reconciler publish changes of a part's sync status to. */
   notificationTopicArn: 'FERRY_NOTIFICATION_TOPIC_ARN',
 } as const;

@@ -150,6 +150,7 @@ async function serveUntilStopped(
     logger,
   });
   updateServerFile(settings.stateDir, { pid: process.pid, url: http.url, startedAt });
+  runtime.linkStatusesTo(http.url);
   worker.start();
   scheduler?.start();
   logger.info('ferry local mode started', {
@@ -163,7 +164,7 @@ async function serveUntilStopped(
   });
   await untilSignal(logger, worker, () => releaseServerFile(settings.stateDir, process.pid));
   await Promise.all([http.close(), scheduler?.stop(), worker.stop()]);
-  runtime.close();
+  await runtime.close();
 }
 
 /** The HTTP server on the settings' address; a port that cannot be had is said in one line. */

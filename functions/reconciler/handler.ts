@@ -13,8 +13,11 @@ import { clusterRuntime } from '../runtime/aws.ts';
 const logger = new Logger({ serviceName: 'ferry-reconciler' });
 const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'reconciler' });
 
+/** How long the commit statuses still being posted (queued, OutOfSync) may hold the answer. */
+const FEEDBACK_SETTLE_MS = 5_000;
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const deps = await clusterRuntime();
+  const deps = await clusterRuntime(logger);
   const refs = new RefsCache();
   try {
     return await processPartialResponse(
@@ -38,6 +41,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       { context },
     );
   } finally {
+    await deps.feedback.settle(Math.min(FEEDBACK_SETTLE_MS, context.getRemainingTimeInMillis() / 2));
     metrics.publishStoredMetrics();
   }
 };

@@ -8,8 +8,11 @@ import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secr
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
 import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
 import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
+import { awsStatusFeedback } from '../adapters/status/aws.ts';
+import type { FailureLog } from '../adapters/status/failures.ts';
 import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
 import { type Config, loadConfigFromEnvironment } from '../core/config.ts';
+import { Feedback } from '../core/feedback/feedback.ts';
 import type { ClusterConnector, GitSource, ManifestTools, SecretSource } from '../core/ports.ts';
 import { ENV } from '../names.ts';
 
@@ -22,24 +25,30 @@ export interface ClusterRuntime {
   readonly secrets: SecretSource;
   readonly clusters: ClusterConnector;
   readonly tools: ManifestTools;
+  /** Commit statuses and notifications: a handler settles them before it returns. */
+  readonly feedback: Feedback;
 }
 
-async function build(): Promise<ClusterRuntime> {
+async function build(log: FailureLog): Promise<ClusterRuntime> {
+  const config = await loadConfigFromEnvironment();
+  const secrets = new SecretsManagerSecretSource();
   return {
-    config: await loadConfigFromEnvironment(),
+    config,
     store: new DynamoDbEnvironmentStore(requiredEnvironment(ENV.tableName)),
     queue: new SqsJobQueue(requiredEnvironment(ENV.deployQueueUrl)),
     git: new IsomorphicGitSource(),
-    secrets: new SecretsManagerSecretSource(),
+    secrets,
     clusters: new KubernetesClusterConnector({ eks: eksKubeConfig }),
     tools: await layerManifestTools(),
+    feedback: new Feedback({ config, secrets, notifiers: [], ...awsStatusFeedback(log) }),
   };
 }
 
 let runtime: Promise<ClusterRuntime> | undefined;
 
-export function clusterRuntime(): Promise<ClusterRuntime> {
-  runtime ??= build().catch((error: unknown) => {
+/** The runtime of this container; `log` is where posts that failed for good are logged. */
+export function clusterRuntime(log: FailureLog): Promise<ClusterRuntime> {
+  runtime ??= build(log).catch((error: unknown) => {
     runtime = undefined;
     throw error;
   });

@@ -13,9 +13,13 @@ import type { Logger } from '../adapters/local/logger.ts';
 import { ReconcileScheduler } from '../adapters/local/reconcile-scheduler.ts';
 import { type ClaimedJob, SqliteJobQueue } from '../adapters/local/sqlite-job-queue.ts';
 import { SqliteStore } from '../adapters/local/sqlite-store.ts';
+import { onFeedbackFailure } from '../adapters/status/failures.ts';
+import { statusPageLink } from '../adapters/status/links.ts';
+import { statusReporters } from '../adapters/status/reporters.ts';
 import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
 import type { Config } from '../core/config.ts';
 import { type DeployDependencies, deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
+import { Feedback } from '../core/feedback/feedback.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
 import type { EnvironmentCheck } from '../core/model/check.ts';
 import { partId } from '../core/model/part.ts';
@@ -57,19 +61,35 @@ export type LocalWorkerOptions = Pick<
   'concurrency' | 'group' | 'onSettled'
 >;
 
+/** How long closing the runtime waits for commit statuses still being posted. */
+const FEEDBACK_SETTLE_MS = 5_000;
+
 /** The core wired to the local adapters: the intake, deploy workers and the reconcile schedule. */
 export class LocalRuntime {
   readonly #state: LocalState;
   readonly #options: LocalRuntimeOptions;
   readonly #clusters: KubernetesClusterConnector;
+  readonly #feedback: Feedback;
   readonly #deps: DeployDependencies & CheckDependencies;
+  #statusPage: string | undefined;
+  #failedStatusPosts = 0;
 
   private constructor(state: LocalState, options: LocalRuntimeOptions, tools: ManifestTools) {
-    const { config, secrets } = options;
+    const { config, secrets, logger } = options;
     this.#state = state;
     this.#options = options;
     // EKS clusters work too where AWS credentials are at hand.
     this.#clusters = new KubernetesClusterConnector({ eks: eksKubeConfig });
+    this.#feedback = new Feedback({
+      config,
+      secrets,
+      reporters: statusReporters(),
+      notifiers: [],
+      targetUrl: () => this.#statusPage,
+      onFailure: onFeedbackFailure(logger, (what) => {
+        if (what === 'status') this.#failedStatusPosts++;
+      }),
+    });
     this.#deps = {
       config,
       secrets,
@@ -78,6 +98,7 @@ export class LocalRuntime {
       store: state.store,
       queue: state.queue,
       clusters: this.#clusters,
+      feedback: this.#feedback,
     };
   }
 
@@ -87,10 +108,27 @@ export class LocalRuntime {
     return new LocalRuntime(state, options, await layerManifestTools());
   }
 
+  /** Commit statuses link to the status page of the server at `serverUrl` from now on. */
+  linkStatusesTo(serverUrl: string): void {
+    this.#statusPage = statusPageLink(serverUrl);
+  }
+
+  /** Commit statuses that could not be posted, after every try, since the start. */
+  get failedStatusPosts(): number {
+    return this.#failedStatusPosts;
+  }
+
   /** The webhook intake, answering as the webhook function does. */
   intake(): Intake {
     const { config, secrets, logger } = this.#options;
-    return createIntake({ config, queue: this.#state.queue, deliveries: this.#state.store, secrets, logger });
+    return createIntake({
+      config,
+      queue: this.#state.queue,
+      deliveries: this.#state.store,
+      secrets,
+      logger,
+      feedback: this.#feedback,
+    });
   }
 
   /**
@@ -150,8 +188,12 @@ export class LocalRuntime {
     });
   }
 
-  /** Closes the cluster connections; the state stays open for its owner to close. */
-  close(): void {
+  /**
+   * Waits (a few seconds at most) for the commit statuses still being posted, then closes the cluster
+   * connections; the state stays open for its owner to close.
+   */
+  async close(): Promise<void> {
+    await this.#feedback.settle(FEEDBACK_SETTLE_MS);
     this.#clusters.close();
   }
 }

@@ -6,26 +6,40 @@ import { DynamoDbDeliveryLog } from '../adapters/aws/dynamodb-delivery-log.ts';
 import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
+import { awsStatusFeedback } from '../adapters/status/aws.ts';
+import { Feedback } from '../core/feedback/feedback.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
 import { readBuiltConfig } from './built-config.ts';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
 
 /**
+ * How long the queued statuses still being posted may hold the answer: well within the 10 s that GitHub and
+ * GitLab wait for one. A host slower than that misses its pending status; the worker's follow.
+ */
+const FEEDBACK_SETTLE_MS = 3_000;
+
+/**
  * Built on the first invocation and kept for the container's life, whatever it answers: the configuration is
  * read once, and the clients and cached secrets serve every later delivery.
  */
-let intake: Intake | undefined;
+let front: { readonly intake: Intake; readonly feedback: Feedback } | undefined;
 
-function build(): Intake {
-  return createIntake({
-    // Written literally: the stack's bundler replaces `process.env.FERRY_CONFIG_JSON` with the configuration.
-    config: readBuiltConfig(process.env.FERRY_CONFIG_JSON),
+function build(): { intake: Intake; feedback: Feedback } {
+  // Written literally: the stack's bundler replaces `process.env.FERRY_CONFIG_JSON` with the configuration.
+  const config = readBuiltConfig(process.env.FERRY_CONFIG_JSON);
+  const secrets = new SecretsManagerSecretSource();
+  // The intake tells commit statuses only (queued); changes of sync state come from the worker and reconciler.
+  const feedback = new Feedback({ config, secrets, notifiers: [], ...awsStatusFeedback(logger) });
+  const intake = createIntake({
+    config,
     queue: new SqsJobQueue(requiredEnvironment('FERRY_QUEUE_URL')),
     deliveries: new DynamoDbDeliveryLog(requiredEnvironment('FERRY_TABLE_NAME')),
-    secrets: new SecretsManagerSecretSource(),
+    secrets,
     logger,
+    feedback,
   });
+  return { intake, feedback };
 }
 
 /** Runs an intake on an API Gateway HTTP API event; exported for benchmarks with in-process ports. */
@@ -50,9 +64,11 @@ export async function handler(
 ): Promise<APIGatewayProxyStructuredResultV2> {
   logger.addContext(context);
   try {
-    intake ??= build();
+    front ??= build();
     // The intake answers every delivery, failures included; nothing it does throws.
-    return await handleEvent(intake, event);
+    const answer = await handleEvent(front.intake, event);
+    await front.feedback.settle(FEEDBACK_SETTLE_MS);
+    return answer;
   } catch (error) {
     // The configuration or the environment could not be loaded (there is no intake to keep): the host retries,
     // the log says why.

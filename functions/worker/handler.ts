@@ -18,8 +18,14 @@ const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'worker
 /** Time kept back from the function's timeout for recording and the batch response. */
 const DEADLINE_MARGIN_MS = 30_000;
 
+/**
+ * How long the commit statuses still being posted may hold the answer: a post takes a second or two, retries
+ * with backoff a few more; a host that does not answer by then is abandoned (the deployment is recorded).
+ */
+const FEEDBACK_SETTLE_MS = 10_000;
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const runtime = await clusterRuntime();
+  const runtime = await clusterRuntime(logger);
   const refs = new RefsCache();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
   try {
@@ -30,6 +36,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       { context, skipGroupOnError: true },
     );
   } finally {
+    await runtime.feedback.settle(Math.min(FEEDBACK_SETTLE_MS, context.getRemainingTimeInMillis() / 2));
     metrics.publishStoredMetrics();
   }
 };
