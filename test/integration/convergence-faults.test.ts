@@ -13,11 +13,12 @@ import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts
 import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
 import type { Config } from '../../functions/core/config.ts';
 import { type DeployDependencies, deploy } from '../../functions/core/deploy/deploy.ts';
+import { LEASE_SECONDS } from '../../functions/core/deploy/lease.ts';
 import { classify, Failure } from '../../functions/core/errors.ts';
 import type { DeployJob } from '../../functions/core/model/job.ts';
 import type { PartKey } from '../../functions/core/model/part.ts';
 import type { DeploymentRecord, SyncStatus } from '../../functions/core/model/records.ts';
-import type { Cluster, ClusterConnector } from '../../functions/core/ports.ts';
+import type { Cluster, ClusterConnector, EnvironmentStore } from '../../functions/core/ports.ts';
 import { type DeployFixture, deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
 import { type PrivateApiserver, startPrivateApiserver } from '../support/private-apiserver.ts';
@@ -386,5 +387,90 @@ describe('an API server that stops answering', () => {
     assert.deepEqual(await liveVersions(api, fixture.namespace), { '1': 20 });
     assert.equal((await fixture.store.get(key))?.sync.status, 'Synced');
     t.diagnostic(timings.join('; '));
+  });
+});
+
+/**
+ * The state store, with the network between it and the worker reordering one thing: a lease renewal sent while
+ * the deployment runs reaches the table only after the lease's release. Everything reaches the real table.
+ */
+class LateRenewals implements EnvironmentStore {
+  readonly #inner: EnvironmentStore;
+  readonly #owners = new Set<string>();
+  readonly #held: (() => Promise<unknown>)[] = [];
+  #renewalSent: () => void = () => undefined;
+  /** Resolves when the first renewal has been sent (and held back). */
+  readonly renewalSent = new Promise<void>((resolve) => {
+    this.#renewalSent = resolve;
+  });
+
+  constructor(inner: EnvironmentStore) {
+    this.#inner = inner;
+  }
+
+  get: EnvironmentStore['get'] = (key) => this.#inner.get(key);
+  recordDeployment: EnvironmentStore['recordDeployment'] = (record, change) =>
+    this.#inner.recordDeployment(record, change);
+  appendHistory: EnvironmentStore['appendHistory'] = (record) => this.#inner.appendHistory(record);
+  listDeployments: EnvironmentStore['listDeployments'] = (key, limit) =>
+    this.#inner.listDeployments(key, limit);
+
+  lock(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
+    if (!this.#owners.has(owner)) {
+      this.#owners.add(owner);
+      return this.#inner.lock(key, owner, ttlSeconds);
+    }
+    return new Promise((resolve, reject) => {
+      this.#held.push(() => this.#inner.lock(key, owner, ttlSeconds).then(resolve, reject));
+      this.#renewalSent();
+    });
+  }
+
+  async unlock(key: PartKey, owner: string): Promise<void> {
+    await this.#inner.unlock(key, owner);
+    await Promise.all(this.#held.splice(0).map((send) => send()));
+  }
+}
+
+describe('the lease of a part', () => {
+  test('a lease renewal that reaches the table after the release does not hold the part', async (t) => {
+    const fixture = await deployFixture();
+    const key: PartKey = { app: fixture.app, environment: 'staging', part: 'app' };
+    const store = new LateRenewals(fixture.store);
+    // The deployment lasts until its lease has been renewed once (a third of the lease, 20 s): its first
+    // server-side apply waits for the renewal to be sent, at most a lease.
+    const connector = new KubernetesClusterConnector();
+    const slow: ClusterConnector = {
+      connect: async (config) => {
+        const cluster = await connector.connect(config);
+        return {
+          resourceType: (apiVersion, kind) => cluster.resourceType(apiVersion, kind),
+          refreshResourceTypes: () => cluster.refreshResourceTypes(),
+          get: (ref) => cluster.get(ref),
+          list: (apiVersion, kind, namespace, labels) => cluster.list(apiVersion, kind, namespace, labels),
+          delete: (ref) => cluster.delete(ref),
+          apply: async (object, options) => {
+            await Promise.race([store.renewalSent, sleep(LEASE_SECONDS * 1000, undefined, { ref: false })]);
+            return cluster.apply(object, options);
+          },
+        };
+      },
+    };
+    const commit = await fixture.workspace.commit({
+      'deploy/ns.yaml': yaml({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: fixture.namespace } }),
+      'deploy/cm.yaml': yaml(configMap('release', { v: '1' })),
+    });
+    await fixture.workspace.push();
+    const started = Date.now();
+    const record = await deploy(fixture.job(commit), { ...fixture.deps, store, clusters: slow });
+    assert.equal(record.result, 'succeeded', record.message);
+    t.diagnostic(
+      `deployment of ${Date.now() - started} ms, its lease renewed once, the renewal landing late`,
+    );
+    assert.equal(
+      await fixture.store.lock(key, 'another-worker', LEASE_SECONDS),
+      true,
+      'the finished deployment still holds the part',
+    );
   });
 });
