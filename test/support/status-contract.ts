@@ -635,3 +635,58 @@ export async function startGitLabContract(options: {
   );
   return Object.assign(server, { statuses });
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// A plain loopback host for the reporters of hosts that have a real server in the test bed (Gitea) or whose
+// requests the unit tests check field by field (Bitbucket): it records each request and answers what the test
+// scripts, or nothing at all ('hang').
+
+export type ScriptedAnswer = InjectedAnswer | 'hang';
+
+export interface RecordingHost {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingHost(
+  answer: (request: RecordedRequest, index: number) => ScriptedAnswer,
+): Promise<RecordingHost> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((incoming, response) => {
+    void readJson(incoming).then(({ body }) => {
+      const url = new URL(incoming.url ?? '/', 'http://host');
+      const request = {
+        method: incoming.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: incoming.headers,
+        body,
+      };
+      requests.push(request);
+      const scripted = answer(request, requests.length - 1);
+      if (scripted !== 'hang') send(response, scripted);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A loopback port with nothing listening on it: a host that is down. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
