@@ -4,6 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
+import { ENV } from '../functions/names.ts';
 import { ClusterAccess } from './cluster-access.ts';
 import { DeployPipeline } from './deploy-pipeline.ts';
 import {
@@ -79,6 +80,10 @@ export class FerryStack extends Stack {
       ],
     });
 
+    // Commit statuses link to the worker's log events of their deployment.
+    for (const fn of [this.intake.webhook, this.deployPipeline.worker, this.schedule.reconciler]) {
+      fn.function.addEnvironment(ENV.workerLogGroup, this.deployPipeline.worker.logGroup.logGroupName);
+    }
     this.notifications = new Notifications(this, 'Notifications', {
       config,
       publishers: [this.deployPipeline.worker, this.schedule.reconciler],

@@ -8,6 +8,8 @@ import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secr
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
 import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
 import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
+import { topicNotifiers } from '../adapters/notify/sns.ts';
+import { webhookNotifiers } from '../adapters/notify/webhook.ts';
 import { awsStatusFeedback } from '../adapters/status/aws.ts';
 import type { FailureLog } from '../adapters/status/failures.ts';
 import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
@@ -40,7 +42,12 @@ async function build(log: FailureLog): Promise<ClusterRuntime> {
     secrets,
     clusters: new KubernetesClusterConnector({ eks: eksKubeConfig }),
     tools: await layerManifestTools(),
-    feedback: new Feedback({ config, secrets, notifiers: [], ...awsStatusFeedback(log) }),
+    feedback: new Feedback({
+      config,
+      secrets,
+      notifiers: [...topicNotifiers(), ...webhookNotifiers(config, secrets)],
+      ...awsStatusFeedback(log),
+    }),
   };
 }
 

@@ -13,6 +13,7 @@ import type { Logger } from '../adapters/local/logger.ts';
 import { ReconcileScheduler } from '../adapters/local/reconcile-scheduler.ts';
 import { type ClaimedJob, SqliteJobQueue } from '../adapters/local/sqlite-job-queue.ts';
 import { SqliteStore } from '../adapters/local/sqlite-store.ts';
+import { webhookNotifiers } from '../adapters/notify/webhook.ts';
 import { onFeedbackFailure } from '../adapters/status/failures.ts';
 import { statusPageLink } from '../adapters/status/links.ts';
 import { statusReporters } from '../adapters/status/reporters.ts';
@@ -84,7 +85,7 @@ export class LocalRuntime {
       config,
       secrets,
       reporters: statusReporters(),
-      notifiers: [],
+      notifiers: webhookNotifiers(config, secrets),
       targetUrl: () => this.#statusPage,
       onFailure: onFeedbackFailure(logger, (what) => {
         if (what === 'status') this.#failedStatusPosts++;

@@ -718,6 +718,15 @@ describe('notifications', () => {
     }
   });
 
+  test('the webhook, worker and reconciler know the worker’s log group, which commit statuses link to', () => {
+    const fns = functionsOf(minimal);
+    const logGroup = { Ref: minimal.id(fns.worker.logGroup) };
+    for (const fn of [fns.webhook, fns.worker, fns.reconciler]) {
+      assert.deepEqual(envOf(minimal, fn.function).FERRY_WORKER_LOG_GROUP, logGroup, fn.node.path);
+    }
+    assert.equal('FERRY_WORKER_LOG_GROUP' in envOf(minimal, fns.scheduler.function), false);
+  });
+
   test('a topic named by notificationTopicArn is used as it is: no topic created, publish granted on it', () => {
     ownTopic.template.resourceCountIs('AWS::SNS::Topic', 0);
     const fns = functionsOf(ownTopic);

@@ -6,6 +6,7 @@ import { Failure } from '../../core/errors.ts';
 import type { SyncChange } from '../../core/model/feedback.ts';
 import { partId } from '../../core/model/part.ts';
 import type { Notifier } from '../../core/ports.ts';
+import { ENV } from '../../names.ts';
 import { clip, headline, type NotificationMessage, notificationOf } from './event.ts';
 import { NOTIFY_TIMEOUT_MS } from './http.ts';
 
@@ -14,6 +15,12 @@ export const SNS_ATTRIBUTES = ['app', 'environment', 'part', 'status', 'event'] 
 
 /** SNS's limit on a subject: 100 printable ASCII characters. */
 const SUBJECT_LENGTH = 100;
+
+/** The SNS notifier of a function that the stack gave a topic (`FERRY_NOTIFICATION_TOPIC_ARN`); else none. */
+export function topicNotifiers(env: NodeJS.ProcessEnv = process.env): Notifier[] {
+  const topicArn = env[ENV.notificationTopicArn];
+  return topicArn === undefined || topicArn === '' ? [] : [new SnsNotifier(topicArn)];
+}
 
 export class SnsNotifier implements Notifier {
   readonly name = 'sns';
