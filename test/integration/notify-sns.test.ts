@@ -10,7 +10,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { deliveryId } from '../../functions/adapters/notify/event.ts';
-import { SnsNotifier } from '../../functions/adapters/notify/sns.ts';
+import { SnsNotifier, topicNotifiers } from '../../functions/adapters/notify/sns.ts';
 import { classify, Failure } from '../../functions/core/errors.ts';
 import type { SyncChange } from '../../functions/core/model/feedback.ts';
 import { receiveAll } from '../support/aws.ts';
@@ -189,5 +189,18 @@ describe('SNS notifier', () => {
     const queue = await subscribedQueue(topicArn);
     await new SnsNotifier(topicArn).notify(change({ to: 'Unknown' }));
     assert.deepEqual(await receiveAll(queue), []);
+  });
+
+  test('a function publishes to the topic the stack names in its environment, and without one to none', async () => {
+    assert.deepEqual(topicNotifiers({}), []);
+    const topicArn = await topic();
+    const queue = await subscribedQueue(topicArn, { raw: true });
+    const notifiers = topicNotifiers({ FERRY_NOTIFICATION_TOPIC_ARN: topicArn });
+    assert.deepEqual(
+      notifiers.map((n) => n.name),
+      ['sns'],
+    );
+    await notifiers[0]?.notify(change());
+    assert.equal((await receiveAll(queue)).length, 1);
   });
 });
