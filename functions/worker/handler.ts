@@ -33,7 +33,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       event,
       (record: SQSRecord) => runJob(record, runtime, { refs, deadline }),
       new SqsFifoPartialProcessorAsync(),
-      { context, skipGroupOnError: true },
+      // A failed job is a batch item failure, not a function error: the alarm is on dead letters, after retries.
+      { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
     );
   } finally {
     await runtime.feedback.settle(Math.min(FEEDBACK_SETTLE_MS, context.getRemainingTimeInMillis() / 2));
@@ -70,15 +71,10 @@ async function runJob(
       .catch((visibilityError: unknown) =>
         logger.warn('the retry delay could not be set', { error: errorMessage(visibilityError) }),
       );
-    (busy ? logger.warn : logger.error)(
-      'deploy job failed; SQS retries it, then moves it to the dead-letter queue',
-      {
-        job,
-        attempt,
-        retryInSeconds,
-        error: errorMessage(error),
-      },
-    );
+    const detail = { job, attempt, retryInSeconds, error: errorMessage(error) };
+    const message = 'deploy job failed; SQS retries it, then moves it to the dead-letter queue';
+    if (busy) logger.warn(message, detail);
+    else logger.error(message, detail);
     throw error;
   }
 }
