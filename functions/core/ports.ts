@@ -116,6 +116,11 @@ export interface EnvironmentStore {
    * expires when its holder stops renewing it); resolves false while another owner holds it.
    */
   lock(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Extends the lease of a lock `owner` still holds; resolves false, changing nothing, when it holds none (a
+   * renewal that arrives after the release must not take the lock again).
+   */
+  renew(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean>;
   unlock(key: PartKey, owner: string): Promise<void>;
   /**
    * Records a deployment in the history and applies `change` to the part's state, in one transaction that holds

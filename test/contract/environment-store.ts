@@ -192,6 +192,18 @@ export function environmentStoreContract(adapter: string, open: () => Promise<St
         assert.equal(await store().lock(key, 'deploy-b', 60), false, 'the renewed lease has not expired');
       });
 
+      test('renew extends only a lock the owner still holds, and never takes a free one', async () => {
+        const key = freshPart();
+        assert.equal(await store().renew(key, 'deploy-a', 60), false, 'nothing to renew');
+        assert.equal(await store().lock(key, 'deploy-a', -60), true);
+        assert.equal(await store().renew(key, 'deploy-a', 60), true);
+        assert.equal(await store().lock(key, 'deploy-b', 60), false, 'the renewed lease has not expired');
+        await store().unlock(key, 'deploy-a');
+        assert.equal(await store().renew(key, 'deploy-a', 60), false, 'a renewal after the release');
+        assert.equal(await store().lock(key, 'deploy-b', 60), true, 'the late renewal left the part free');
+        assert.equal(await store().renew(key, 'deploy-a', 60), false, "another owner's lock is not renewed");
+      });
+
       test('unlocking a part nobody locked changes nothing', async () => {
         const key = freshPart();
         await store().unlock(key, 'deploy-a');

@@ -397,7 +397,6 @@ describe('an API server that stops answering', () => {
  */
 class LateRenewals implements EnvironmentStore {
   readonly #inner: EnvironmentStore;
-  readonly #owners = new Set<string>();
   readonly #held: (() => Promise<unknown>)[] = [];
   #renewalSent: () => void = () => undefined;
   /** Resolves when the first renewal has been sent (and held back). */
@@ -416,13 +415,11 @@ class LateRenewals implements EnvironmentStore {
   listDeployments: EnvironmentStore['listDeployments'] = (key, limit) =>
     this.#inner.listDeployments(key, limit);
 
-  lock(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
-    if (!this.#owners.has(owner)) {
-      this.#owners.add(owner);
-      return this.#inner.lock(key, owner, ttlSeconds);
-    }
+  lock: EnvironmentStore['lock'] = (key, owner, ttlSeconds) => this.#inner.lock(key, owner, ttlSeconds);
+
+  renew(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#held.push(() => this.#inner.lock(key, owner, ttlSeconds).then(resolve, reject));
+      this.#held.push(() => this.#inner.renew(key, owner, ttlSeconds).then(resolve, reject));
       this.#renewalSent();
     });
   }

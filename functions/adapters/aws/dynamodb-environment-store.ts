@@ -93,6 +93,28 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
     }
   }
 
+  async renew(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: partition(key), sk: 'STATE' },
+          UpdateExpression: 'SET #lock.expiresAt = :expiresAt',
+          ConditionExpression: '#lock.#owner = :owner',
+          ExpressionAttributeNames: { '#lock': 'lock', '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':expiresAt': Math.floor(Date.now() / 1000) + ttlSeconds,
+            ':owner': owner,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async unlock(key: PartKey, owner: string): Promise<void> {
     try {
       await this.#db.send(

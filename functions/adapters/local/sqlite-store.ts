@@ -102,6 +102,13 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
     });
   }
 
+  async renew(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
+    const { changes } = this.#db
+      .prepare(`UPDATE environments SET lock_expires_at = ? WHERE ${KEY} AND lock_owner = ?`)
+      .run(this.#seconds() + ttlSeconds, ...keyValues(key), owner);
+    return changes > 0;
+  }
+
   async unlock(key: PartKey, owner: string): Promise<void> {
     this.#db
       .prepare(

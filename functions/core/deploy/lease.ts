@@ -5,7 +5,10 @@ import type { EnvironmentStore } from '../ports.ts';
 /** How long a lock lasts without renewal: a worker that dies frees its part within this time. */
 export const LEASE_SECONDS = 60;
 
-/** Another worker holds the part: the job is retried later (without counting an attempt), not recorded. */
+/**
+ * Another worker holds the part: the job is retried later, not recorded. The local queue does not count such
+ * a run as an attempt; SQS counts every receive, so a lock held past a few leases dead-letters the job.
+ */
 export class EnvironmentBusy extends Failure {
   override name = 'EnvironmentBusy';
   constructor(key: PartKey) {
@@ -24,9 +27,9 @@ export class Lease {
     this.#store = store;
     this.#key = key;
     this.#owner = owner;
-    // A renewal that fails or finds the lock taken changes nothing here: recording then fails on the lock.
+    // A renewal that fails or finds the lock gone changes nothing here: recording then fails on the lock.
     this.#timer = setInterval(
-      () => void store.lock(key, owner, LEASE_SECONDS).catch(() => false),
+      () => void store.renew(key, owner, LEASE_SECONDS).catch(() => false),
       (LEASE_SECONDS * 1000) / 3,
     );
     this.#timer.unref();
