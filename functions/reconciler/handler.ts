@@ -2,8 +2,9 @@
 // and a deploy or heal enqueued, or OutOfSync recorded.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { publishCheck } from '../adapters/aws/metrics.ts';
 import { parseEnvironmentCheck } from '../core/model/check.ts';
 import { checkEnvironment } from '../core/reconcile/check.ts';
 import { RefsCache } from '../core/source/revision.ts';
@@ -17,7 +18,7 @@ const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'reconc
 const FEEDBACK_SETTLE_MS = 5_000;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const deps = await clusterRuntime(logger);
+  const deps = await clusterRuntime({ log: logger, metrics });
   const refs = new RefsCache();
   try {
     return await processPartialResponse(
@@ -32,10 +33,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
           detail: result.message,
           drifted: result.drifted.length,
         });
-        metrics.addDimensions({ [METRICS.actionDimension]: result.action });
-        metrics.addMetric(METRICS.checks, MetricUnit.Count, 1);
-        metrics.addMetric(METRICS.driftedObjects, MetricUnit.Count, result.drifted.length);
-        metrics.publishStoredMetrics();
+        publishCheck(metrics, check, result);
       },
       new BatchProcessor(EventType.SQS),
       { context },

@@ -2,8 +2,9 @@
 // failure makes the message visible again after a backoff; SQS dead-letters it after its receive limit.
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { publishDeployment } from '../adapters/aws/metrics.ts';
 import { deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
 import { LEASE_SECONDS } from '../core/deploy/lease.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -25,7 +26,7 @@ const DEADLINE_MARGIN_MS = 30_000;
 const FEEDBACK_SETTLE_MS = 10_000;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const runtime = await clusterRuntime(logger);
+  const runtime = await clusterRuntime({ log: logger, metrics });
   const refs = new RefsCache();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
   try {
@@ -58,10 +59,7 @@ async function runJob(
       detail: result.message,
       id: result.id,
     });
-    metrics.addDimensions({ [METRICS.resultDimension]: result.result });
-    metrics.addMetric(METRICS.deployments, MetricUnit.Count, 1);
-    metrics.addMetric(METRICS.deployDuration, MetricUnit.Milliseconds, Date.now() - started);
-    metrics.publishStoredMetrics();
+    publishDeployment(metrics, result, Date.now() - started);
   } catch (error) {
     const attempt = Number(record.attributes.ApproximateReceiveCount);
     const busy = error instanceof EnvironmentBusy;

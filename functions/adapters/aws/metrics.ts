@@ -2,6 +2,7 @@
 // publishes at once, in Powertools' embedded metric format, so that records processed in parallel never mix
 // their dimensions. Names and dimensions come from `METRICS`; the stack's alarms read the same names.
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { APPLIED_ACTIONS } from '../../core/model/inventory.ts';
 import type { PartKey } from '../../core/model/part.ts';
 import type { CheckAction, CheckRecord, DeploymentRecord } from '../../core/model/records.ts';
 import { METRICS } from '../../names.ts';
@@ -24,9 +25,6 @@ const partDimensions = (key: PartKey) => ({
   [METRICS.environmentDimension]: key.environment,
 });
 
-/** The actions of objects that a deployment sent to the cluster. */
-const APPLIED = new Set(['created', 'configured', 'recreated']);
-
 /**
  * A finished deployment, by app and environment: counted by result and, when it went to the cluster (succeeded
  * or failed), its duration and the objects it applied and pruned. A job found current or skipped took no time
@@ -40,7 +38,11 @@ export function publishDeployment(metrics: Metrics, record: DeploymentRecord, du
   if (record.result !== 'succeeded' && record.result !== 'failed') return;
   publish(metrics, dimensions, [
     [METRICS.deployDuration, MetricUnit.Milliseconds, durationMs],
-    [METRICS.objectsApplied, MetricUnit.Count, record.objects.filter((o) => APPLIED.has(o.action)).length],
+    [
+      METRICS.objectsApplied,
+      MetricUnit.Count,
+      record.objects.filter((o) => APPLIED_ACTIONS.has(o.action)).length,
+    ],
     [METRICS.objectsPruned, MetricUnit.Count, record.objects.filter((o) => o.action === 'pruned').length],
   ]);
 }

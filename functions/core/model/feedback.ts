@@ -1,6 +1,7 @@
 // What Ferry tells people about a part: a commit status on the Git host, and a message when the part's sync
 // status changes (it failed, drifted, or recovered).
 import { short } from './commit.ts';
+import { APPLIED_ACTIONS } from './inventory.ts';
 import type { PartKey } from './part.ts';
 import type { DeploymentRecord, SyncStatus } from './records.ts';
 
@@ -85,6 +86,8 @@ function resultState(
       };
     case 'skipped':
       return { state: 'superseded', description: oneLine(record.message) };
+    case 'waiting':
+      return { state: 'pending', description: oneLine(record.message) };
     default:
       // `current` and `duplicate` change nothing: the commit's status stands.
       return undefined;
@@ -93,9 +96,7 @@ function resultState(
 
 /** `12 applied, 1 pruned`: what reached the cluster. */
 function countsOf(record: DeploymentRecord): string {
-  const applied = record.objects.filter((o) =>
-    ['created', 'configured', 'recreated'].includes(o.action),
-  ).length;
+  const applied = record.objects.filter((o) => APPLIED_ACTIONS.has(o.action)).length;
   const pruned = record.objects.filter((o) => o.action === 'pruned').length;
   const unchanged = record.objects.filter((o) => o.action === 'unchanged').length;
   return [
