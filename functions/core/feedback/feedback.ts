@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import { classify, errorMessage } from '../errors.ts';
 import { type CommitStatus, type SyncChange, statusContext } from '../model/feedback.ts';
+import { keyOf } from '../model/part.ts';
 import type { Provider } from '../model/provider.ts';
 import type { Notifier, SecretSource, StatusReporter } from '../ports.ts';
 
@@ -52,7 +53,7 @@ export class Feedback implements FeedbackEvents {
     const tokenSecret = repository.statusTokenSecret ?? repository.tokenSecret;
     this.#track(
       'status',
-      { context: posted.context, commit: status.commit, state: status.state },
+      { ...keyOf(status.key), context: posted.context, commit: status.commit, state: status.state },
       async () => {
         const token = tokenSecret === undefined ? undefined : await this.#deps.secrets.getSecret(tokenSecret);
         await reporter.post(repository, token, posted);
@@ -62,8 +63,10 @@ export class Feedback implements FeedbackEvents {
 
   changed(change: SyncChange): void {
     for (const notifier of this.#deps.notifiers) {
-      this.#track('notification', { notifier: notifier.name, from: change.from, to: change.to }, () =>
-        notifier.notify(change),
+      this.#track(
+        'notification',
+        { ...keyOf(change.key), notifier: notifier.name, from: change.from, to: change.to },
+        () => notifier.notify(change),
       );
     }
   }
