@@ -1,6 +1,7 @@
 // The AWS composition root: the core's use cases wired to the AWS adapters, for the Lambda handlers. Built on
 // the first invocation and kept for the container's life (cached secrets, fetched commits, cluster
 // connections); built again after a failure. Its twin for the local mode is `local.ts`.
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { eksKubeConfig } from '../adapters/aws/eks-connection.ts';
 import { requiredEnvironment } from '../adapters/aws/environment.ts';
@@ -31,7 +32,13 @@ export interface ClusterRuntime {
   readonly feedback: Feedback;
 }
 
-async function build(log: FailureLog): Promise<ClusterRuntime> {
+/** The handler's logger and metrics, where the runtime reports what it does beside the handler's work. */
+export interface HandlerTelemetry {
+  readonly log: FailureLog;
+  readonly metrics: Metrics;
+}
+
+async function build({ log, metrics }: HandlerTelemetry): Promise<ClusterRuntime> {
   const config = await loadConfigFromEnvironment();
   const secrets = new SecretsManagerSecretSource();
   return {
@@ -46,16 +53,16 @@ async function build(log: FailureLog): Promise<ClusterRuntime> {
       config,
       secrets,
       notifiers: [...topicNotifiers(), ...webhookNotifiers(config, secrets)],
-      ...awsStatusFeedback(log),
+      ...awsStatusFeedback(log, metrics),
     }),
   };
 }
 
 let runtime: Promise<ClusterRuntime> | undefined;
 
-/** The runtime of this container; `log` is where posts that failed for good are logged. */
-export function clusterRuntime(log: FailureLog): Promise<ClusterRuntime> {
-  runtime ??= build(log).catch((error: unknown) => {
+/** The runtime of this container; posts that failed for good are logged and counted with `telemetry`. */
+export function clusterRuntime(telemetry: HandlerTelemetry): Promise<ClusterRuntime> {
+  runtime ??= build(telemetry).catch((error: unknown) => {
     runtime = undefined;
     throw error;
   });

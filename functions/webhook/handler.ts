@@ -1,6 +1,7 @@
 // The webhook Lambda behind an API Gateway HTTP API (payload format 2.0): the Git hosts' front door. An adapter:
 // it turns the event into a provider-neutral request, runs the intake and shapes the answer.
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DynamoDbDeliveryLog } from '../adapters/aws/dynamodb-delivery-log.ts';
 import { requiredEnvironment } from '../adapters/aws/environment.ts';
@@ -9,9 +10,11 @@ import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
 import { awsStatusFeedback } from '../adapters/status/aws.ts';
 import { Feedback } from '../core/feedback/feedback.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
+import { METRICS } from '../names.ts';
 import { readBuiltConfig } from './built-config.ts';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
+const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'webhook' });
 
 /**
  * How long the queued statuses still being posted may hold the answer: well within the 10 s that GitHub and
@@ -30,7 +33,7 @@ function build(): { intake: Intake; feedback: Feedback } {
   const config = readBuiltConfig(process.env.FERRY_CONFIG_JSON);
   const secrets = new SecretsManagerSecretSource();
   // The intake tells commit statuses only (queued); changes of sync state come from the worker and reconciler.
-  const feedback = new Feedback({ config, secrets, notifiers: [], ...awsStatusFeedback(logger) });
+  const feedback = new Feedback({ config, secrets, notifiers: [], ...awsStatusFeedback(logger, metrics) });
   const intake = createIntake({
     config,
     queue: new SqsJobQueue(requiredEnvironment('FERRY_QUEUE_URL')),

@@ -2,21 +2,21 @@
 // logs of the deployment, and each post that failed for good is logged and counted (`StatusPostsFailed`, or
 // `NotificationsFailed` by notifier).
 // Apart from the AWS runtime, so that the webhook function wires it without the worker's adapters.
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { FeedbackDependencies } from '../../core/feedback/feedback.ts';
-import { ENV, METRICS } from '../../names.ts';
+import { ENV } from '../../names.ts';
 import { publishFeedbackFailure } from '../aws/metrics.ts';
 import { type FailureLog, onFeedbackFailure } from './failures.ts';
 import { cloudWatchLogsLink } from './links.ts';
 import { statusReporters } from './reporters.ts';
 
+/** `log` and `metrics` are the handler's own: the count carries its service, as its other metrics do. */
 export function awsStatusFeedback(
   log: FailureLog,
+  metrics: Metrics,
 ): Pick<FeedbackDependencies, 'reporters' | 'targetUrl' | 'onFailure'> {
   const region = process.env.AWS_REGION;
   const logGroup = process.env[ENV.workerLogGroup];
-  // Its own instance: published at once, with no dimension of the handler's metrics mixed in.
-  const metrics = new Metrics({ namespace: METRICS.namespace });
   return {
     reporters: statusReporters(),
     ...(region === undefined || logGroup === undefined
