@@ -70,16 +70,41 @@ const ignoreRule = z.strictObject({
     .min(1),
 });
 
-const trigger = z
-  .strictObject({
-    /** Branch name globs, e.g. `main`, `release/*`. */
-    branches: globs,
-    /** Tag name globs, e.g. `v*`. */
-    tags: globs,
-    /** Changed-path globs; a push that changes none of them is ignored. Empty: any change. */
-    paths: globs,
-  })
-  .refine((t) => t.branches.length + t.tags.length > 0, 'needs at least one branch or tag pattern');
+const trigger = z.strictObject({
+  /** Branch name globs, e.g. `main`, `release/*`. */
+  branches: globs,
+  /** Tag name globs, e.g. `v*`. */
+  tags: globs,
+  /** Changed-path globs; a push that changes none of them is ignored. Empty: any change. */
+  paths: globs,
+});
+
+/** A follower's trigger: none of its own (it deploys what the environment it follows ran). */
+const NO_TRIGGER = { branches: [], tags: [], paths: [] };
+
+/** A duration such as `90s`, `10m`, `1h30m` (hours, minutes, seconds; at most 30 days). */
+const DURATION = /^(?=\d)(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** The seconds of a duration that the configuration accepted (`10m` is 600). */
+export function durationSeconds(text: string): number {
+  const [, hours = '0', minutes = '0', seconds = '0'] = DURATION.exec(text) ?? [];
+  return Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
+}
+
+const duration = z
+  .string()
+  .regex(DURATION, 'must be a duration such as 90s, 10m or 1h30m')
+  .refine((text) => durationSeconds(text) <= 30 * 24 * 3600, 'must be at most 30 days');
+
+/** Another environment of the same app whose healthy commits this one deploys, and nothing else. */
+const follow = z.strictObject({
+  environment: name,
+  /** How long the followed environment must have run a commit Synced (and so Current) before it is promoted. */
+  healthyFor: duration.default('0s'),
+});
+
+/** An environment, of this app or another, that must be Synced at its latest revision before this one deploys. */
+const dependency = z.strictObject({ app: name, environment: name });
 
 const environmentConfig = z.strictObject({
   /** Path of the environment-level objects (Ingress, ConfigMap, Secret, PVC) in the app's repository. */
@@ -94,43 +119,64 @@ const helm = z.strictObject({
   valuesFiles: z.array(relativePath).default([]),
 });
 
-const environment = z.strictObject({
-  name,
-  cluster: name,
-  /** The namespace that namespaced objects without one are deployed to. */
-  namespace: name,
-  trigger,
-  /** Overrides the app's path for this environment, e.g. a Kustomize overlay. */
-  path: relativePath.optional(),
-  helm: helm.optional(),
-  /** Deploy new commits automatically; when off, they are only reported as OutOfSync. */
-  autoSync: z.boolean().default(true),
-  /** Delete objects that a new revision no longer contains. */
-  prune: z.boolean().default(true),
-  /** Re-apply the last revision when the live objects drift from it. */
-  selfHeal: z.boolean().default(false),
-  /** Skip this environment in pushes and reconciliation. */
-  suspend: z.boolean().default(false),
-  /** Allow a revision that renders no object to prune everything. */
-  allowEmpty: z.boolean().default(false),
-  /** Allow deleting and re-creating an object whose immutable fields changed. */
-  recreateOnImmutableChange: z.boolean().default(false),
-  /** Allow pruning PersistentVolumeClaims (their data goes with them). */
-  prunePersistentVolumeClaims: z.boolean().default(false),
-  healthTimeoutSeconds: z.number().int().min(0).max(840).default(300),
-  /**
-   * The most objects one deployment may prune: a count, or a percentage of the previous revision's objects.
-   * Above it nothing is pruned and the deployment fails, listing them; a manual deploy can override it.
-   */
-  deletionBudget: z
-    .union([
-      z.number().int().min(0),
-      z.string().regex(/^(100|[1-9]?[0-9])%$/, 'must be a count or a percentage such as 25%'),
-    ])
-    .optional(),
-  ignoreDifferences: z.array(ignoreRule).default([]),
-  config: environmentConfig.optional(),
-});
+const environment = z
+  .strictObject({
+    name,
+    cluster: name,
+    /** The namespace that namespaced objects without one are deployed to. */
+    namespace: name,
+    /** The refs this environment follows; none for a follower (see `follow`). */
+    trigger: trigger.default(NO_TRIGGER),
+    /** Deploy what another environment of the app has run healthily, instead of following a ref. */
+    follow: follow.optional(),
+    /** Environments that must be Synced at their latest revision before this one deploys. */
+    dependsOn: z.array(dependency).optional(),
+    /** Overrides the app's path for this environment, e.g. a Kustomize overlay. */
+    path: relativePath.optional(),
+    helm: helm.optional(),
+    /** Deploy new commits automatically; when off, they are only reported as OutOfSync. */
+    autoSync: z.boolean().default(true),
+    /** Delete objects that a new revision no longer contains. */
+    prune: z.boolean().default(true),
+    /** Re-apply the last revision when the live objects drift from it. */
+    selfHeal: z.boolean().default(false),
+    /** Skip this environment in pushes and reconciliation. */
+    suspend: z.boolean().default(false),
+    /** Allow a revision that renders no object to prune everything. */
+    allowEmpty: z.boolean().default(false),
+    /** Allow deleting and re-creating an object whose immutable fields changed. */
+    recreateOnImmutableChange: z.boolean().default(false),
+    /** Allow pruning PersistentVolumeClaims (their data goes with them). */
+    prunePersistentVolumeClaims: z.boolean().default(false),
+    healthTimeoutSeconds: z.number().int().min(0).max(840).default(300),
+    /**
+     * The most objects one deployment may prune: a count, or a percentage of the previous revision's objects.
+     * Above it nothing is pruned and the deployment fails, listing them; a manual deploy can override it.
+     */
+    deletionBudget: z
+      .union([
+        z.number().int().min(0),
+        z.string().regex(/^(100|[1-9]?[0-9])%$/, 'must be a count or a percentage such as 25%'),
+      ])
+      .optional(),
+    ignoreDifferences: z.array(ignoreRule).default([]),
+    config: environmentConfig.optional(),
+  })
+  .superRefine((env, ctx) => {
+    const patterns = env.trigger.branches.length + env.trigger.tags.length;
+    if (env.follow === undefined && patterns === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs at least one branch or tag pattern',
+        path: ['trigger'],
+      });
+    if (env.follow !== undefined && patterns > 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: `a follower has no branch or tag patterns: it deploys what ${env.follow.environment} ran`,
+        path: ['trigger'],
+      });
+  });
 
 const app = z.strictObject({
   name,
@@ -234,6 +280,86 @@ function checkNotifications(
   });
 }
 
+type AppInput = z.infer<typeof app>;
+
+/** A follower follows another environment of its app. */
+function checkFollows(app: AppInput, a: number, ctx: z.RefinementCtx): void {
+  const names = new Set(app.environments.map((e) => e.name));
+  app.environments.forEach((env, e) => {
+    const followed = env.follow?.environment;
+    if (followed === undefined) return;
+    const message =
+      followed === env.name
+        ? 'an environment cannot follow itself'
+        : names.has(followed)
+          ? undefined
+          : `no environment named "${followed}" in app ${app.name}`;
+    if (message !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message,
+        path: ['apps', a, 'environments', e, 'follow', 'environment'],
+      });
+  });
+}
+
+/**
+ * Dependencies name configured environments, and neither they nor follows make a cycle: an environment that
+ * waited on itself, however far round, would never deploy. A cycle is named once, where it is first met.
+ */
+function checkDependencies(apps: readonly AppInput[], ctx: z.RefinementCtx): void {
+  const id = (app: string, environment: string) => `${app}/${environment}`;
+  const edges = new Map<string, string[]>();
+  const where = new Map<string, PropertyKey[]>();
+  apps.forEach((app, a) => {
+    app.environments.forEach((env, e) => {
+      const path = ['apps', a, 'environments', e];
+      const to = (env.dependsOn ?? []).map((d) => id(d.app, d.environment));
+      if (env.follow !== undefined) to.push(id(app.name, env.follow.environment));
+      edges.set(id(app.name, env.name), to);
+      where.set(id(app.name, env.name), [...path, env.dependsOn === undefined ? 'follow' : 'dependsOn']);
+    });
+  });
+  apps.forEach((app, a) => {
+    app.environments.forEach((env, e) => {
+      env.dependsOn?.forEach((d, i) => {
+        if (edges.has(id(d.app, d.environment))) return;
+        ctx.addIssue({
+          code: 'custom',
+          message: `no environment ${d.environment} of app ${d.app}`,
+          path: ['apps', a, 'environments', e, 'dependsOn', i],
+        });
+      });
+    });
+  });
+  for (const cycle of cyclesOf(edges)) {
+    const [first = ''] = cycle;
+    ctx.addIssue({
+      code: 'custom',
+      message: `dependency cycle: ${[...cycle, first].join(' → ')}`,
+      path: where.get(first) ?? [],
+    });
+  }
+}
+
+/** The cycles of a directed graph, each once, as found by a depth-first search in the graph's order. */
+function cyclesOf(edges: ReadonlyMap<string, readonly string[]>): string[][] {
+  const done = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (node: string, path: string[]) => {
+    const at = path.indexOf(node);
+    if (at !== -1) {
+      cycles.push(path.slice(at));
+      return;
+    }
+    if (done.has(node)) return;
+    for (const next of edges.get(node) ?? []) visit(next, [...path, node]);
+    done.add(node);
+  };
+  for (const node of edges.keys()) visit(node, []);
+  return cycles;
+}
+
 const uniqueNames = <T extends { name: string }>(
   items: readonly T[],
   ctx: z.RefinementCtx,
@@ -261,6 +387,7 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     checkNotifications(config.notifications.webhooks, config.apps, ctx);
+    checkDependencies(config.apps, ctx);
     uniqueNames(config.repositories, ctx, ['repositories']);
     uniqueNames(config.clusters, ctx, ['clusters']);
     uniqueNames(config.apps, ctx, ['apps']);
@@ -275,6 +402,7 @@ export const configSchema = z
         });
       }
       uniqueNames(app.environments, ctx, ['apps', a, 'environments']);
+      checkFollows(app, a, ctx);
       app.environments.forEach((env, e) => {
         if (!clusters.has(env.cluster)) {
           ctx.addIssue({

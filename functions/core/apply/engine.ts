@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { IgnoreRule } from '../config.ts';
-import { errorMessage } from '../errors.ts';
+import { classify, errorMessage } from '../errors.ts';
 import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
-import { describeRef, type KubeObject, type ObjectRef, refKey, refOf } from '../objects.ts';
+import { describeRef, type KubeObject, refKey, refOf } from '../objects.ts';
 import { ownerLabels } from '../ownership.ts';
 import type { Cluster } from '../ports.ts';
 import { differs, hasIgnoredFields, keepIgnoredLiveValues } from './diff.ts';
@@ -16,8 +17,10 @@ import {
   RevisionRejected,
 } from './errors.ts';
 import { healthOf } from './health.ts';
-import { byStage } from './order.ts';
+import { HookFailed, Hooks } from './hooks.ts';
+import { byWave, type Stage } from './order.ts';
 import { type Planned, type PrepareOptions, plan } from './prepare.ts';
+import { describeUnhealthy, type WaitBudget, waitUntilGone, waitWithin } from './wait.ts';
 
 export interface ApplyOptions extends PrepareOptions {
   /** The inventory of the last applied revision. */
@@ -27,6 +30,10 @@ export interface ApplyOptions extends PrepareOptions {
   readonly ignore: readonly IgnoreRule[];
   /** Requests in flight at once (default 32: the API server's parallelism, not ours, is the limit). */
   readonly concurrency?: number;
+  /** The deployment's id, which names the hooks it creates (default: a new id). */
+  readonly runId?: string;
+  /** How long a wave or a hook may take to become Current (default: 300 s, no deadline). */
+  readonly budget?: WaitBudget;
 }
 
 export interface AppliedRevision {
@@ -36,6 +43,8 @@ export interface AppliedRevision {
   readonly live: readonly KubeObject[];
   /** The objects as Git says (defaulted and labelled): what drift detection compares the cluster with. */
   readonly desired: readonly KubeObject[];
+  /** The revision's hooks: its pre-sync ones have run; post-sync and sync-fail are the deployment's to run. */
+  readonly hooks: Hooks;
 }
 
 /** The refs of the objects a revision holds once prepared, to tell what a deployment would prune. */
@@ -47,21 +56,68 @@ export async function plannedRefs(
   return new Set(planned.map((p) => p.key));
 }
 
+const DEFAULT_BUDGET: WaitBudget = { timeoutMs: 300_000 };
+
 /**
- * Applies a rendered revision with server-side apply, as Flux's kustomize-controller does: every object is
- * validated by a server-side dry-run before anything changes; stages apply in order, each in parallel;
- * objects whose dry-run equals the live object are not sent, so their resourceVersion does not move.
+ * Applies a rendered revision with server-side apply, as Flux's kustomize-controller does: every object, hooks
+ * included, is validated by a server-side dry-run before anything changes; then the pre-sync hooks run; then
+ * the waves apply in order (each Current before the next), each wave's stages in order and each stage in
+ * parallel. Objects whose dry-run equals the live object are not sent, so their resourceVersion does not move.
+ * A failure after validation that is not transient runs the sync-fail hooks.
  */
 export async function applyRevision(
   objects: readonly KubeObject[],
   options: ApplyOptions,
 ): Promise<AppliedRevision> {
   const limit = pLimit(options.concurrency ?? 32);
-  const { planned, rejections } = await plan(objects, options);
-  await readLiveObjects(planned, options, limit);
-  await validate(planned, objects, options, limit, rejections);
-  const applied = await applyStages(planned, options.cluster, limit);
-  return { ...applied, desired: planned.map((p) => p.desired) };
+  const { planned, rejections, skipped } = await plan(objects, options);
+  const app = planned.filter((p) => p.hook === undefined);
+  const hooks = new Hooks(
+    planned.filter((p) => p.hook !== undefined),
+    {
+      cluster: options.cluster,
+      runId: options.runId ?? randomBytes(8).toString('hex'),
+      budget: options.budget ?? DEFAULT_BUDGET,
+    },
+  );
+  await readLiveObjects(app, options, limit);
+  await validate(planned, objects, options, limit, rejections, hooks);
+  const reached: Reached = { results: [], inventory: [], live: [] };
+  // The namespaces hooks need, when the revision brings them, come first: a first deployment has none yet.
+  const needed = new Set(
+    planned.filter((p) => p.hook !== undefined && p.deferred).map((p) => p.ref.namespace),
+  );
+  const early = app.filter((p) => p.ref.kind === 'Namespace' && needed.has(p.ref.name));
+  try {
+    if (early.length > 0)
+      await applyStage('definitions', early, ' for the hooks', options.cluster, limit, reached, app);
+    reached.results.push(...(await hooks.run('pre-sync')));
+    await applyWaves(
+      app.filter((p) => !early.includes(p)),
+      options,
+      limit,
+      reached,
+      app,
+    );
+  } catch (error) {
+    if (classify(error) === 'transient') throw error;
+    let message = errorMessage(error);
+    if (error instanceof HookFailed) {
+      reached.results.push(...error.results);
+      const changed = early.length === 0 ? 'no app object changed' : 'nothing applied but its namespaces';
+      message = error.message.replace(':\n', `, ${changed}:\n`);
+    }
+    const results = [...skipped, ...reached.results, ...(await hooks.runSyncFail())];
+    throw new ApplyFailed(classify(error), message, results);
+  }
+  const { inventory, live } = reached;
+  return {
+    results: [...skipped, ...reached.results],
+    inventory,
+    live,
+    desired: app.map((p) => p.desired),
+    hooks,
+  };
 }
 
 /**
@@ -75,6 +131,7 @@ async function validate(
   options: ApplyOptions,
   limit: LimitFunction,
   rejections: ObjectResult[],
+  hooks: Hooks,
 ): Promise<void> {
   const { cluster } = options;
   const declaredNamespaces = new Set(
@@ -83,6 +140,11 @@ async function validate(
   const errors: unknown[] = [];
   const check = async (p: Planned) => {
     try {
+      if (p.hook !== undefined) {
+        p.object = hooks.dryRunObject(p);
+        p.dryRun = await cluster.apply(p.object, { dryRun: true });
+        return;
+      }
       if (p.live === undefined && hasIgnoredFields(p.desired, options.ignore))
         p.live = await cluster.get(p.ref);
       p.object = keepIgnoredLiveValues(p.desired, p.live, options.ignore);
@@ -122,43 +184,96 @@ async function validate(
   throw new RevisionRejected(rejections);
 }
 
-/** Applies the stages in order, each in parallel; the first stage with a failure stops the revision there. */
-async function applyStages(planned: Planned[], cluster: Cluster, limit: LimitFunction) {
-  const results: ObjectResult[] = [];
-  const inventory: InventoryEntry[] = [];
-  const live: KubeObject[] = [];
-  for (const [stage, items] of byStage(planned, (p) => p.ref.kind)) {
-    const failures: ObjectResult[] = [];
-    const errors: unknown[] = [];
-    await Promise.all(
-      items.map((p) =>
-        limit(async () => {
-          try {
-            const { action, object } = await applyOne(cluster, p);
-            results.push({ ref: p.ref, action });
-            inventory.push({ ...p.ref, hash: p.hash, ...rv(object) });
-            live.push(object);
-          } catch (error) {
-            errors.push(error);
-            failures.push({
-              ref: p.ref,
-              action: 'failed',
-              message: `${describeRef(p.ref)}: ${errorMessage(error)}`,
-            });
-          }
-        }),
-      ),
+/** What the waves applied so far. */
+interface Reached {
+  readonly results: ObjectResult[];
+  readonly inventory: InventoryEntry[];
+  readonly live: KubeObject[];
+}
+
+/**
+ * Applies the waves in order, each Current before the next starts (the last is waited on with the rest of
+ * the deployment, after pruning). A wave that fails, or is not Current in time, stops the revision there.
+ */
+async function applyWaves(
+  items: Planned[],
+  options: ApplyOptions,
+  limit: LimitFunction,
+  reached: Reached,
+  app: readonly Planned[],
+): Promise<void> {
+  const waves = byWave(
+    items,
+    (p) => p.wave,
+    (p) => p.ref.kind,
+  );
+  const budget = options.budget ?? DEFAULT_BUDGET;
+  for (const [index, { wave, stages }] of waves.entries()) {
+    const first = reached.live.length;
+    const of = waves.length > 1 ? ` of wave ${wave}` : '';
+    for (const [stage, members] of stages)
+      await applyStage(stage, members, of, options.cluster, limit, reached, app);
+    if (index === waves.length - 1) break;
+    const { live, unhealthy } = await waitWithin(
+      options.cluster,
+      reached.live.slice(first),
+      budget,
+      `wave ${wave}`,
     );
-    if (failures.length > 0) {
-      const reached = `${results.length} of ${planned.length} object(s) reached the revision`;
-      throw new ApplyFailed(classOfAll(errors), `applying ${stage} failed (${reached}):\n${list(failures)}`, [
-        ...results,
-        ...failures,
-      ]);
+    if (unhealthy.length > 0) {
+      throw new ApplyFailed(
+        'rejected',
+        `wave ${wave} was not healthy after ${budget.timeoutMs / 1000}s, later waves not applied:\n${describeUnhealthy(unhealthy)}`,
+        [...reached.results],
+      );
     }
-    if (stage === 'definitions') await waitForDefinitions(cluster, live);
+    reached.live.splice(first, live.length, ...live);
   }
-  return { results, inventory, live };
+}
+
+/** Applies one stage in parallel; a failure stops the revision there. */
+async function applyStage(
+  stage: Stage,
+  items: readonly Planned[],
+  of: string,
+  cluster: Cluster,
+  limit: LimitFunction,
+  reached: Reached,
+  app: readonly Planned[],
+): Promise<void> {
+  const failures: ObjectResult[] = [];
+  const errors: unknown[] = [];
+  const applied: KubeObject[] = [];
+  await Promise.all(
+    items.map((p) =>
+      limit(async () => {
+        try {
+          const { action, object } = await applyOne(cluster, p);
+          reached.results.push({ ref: p.ref, action });
+          reached.inventory.push({ ...p.ref, hash: p.hash, ...rv(object) });
+          applied.push(object);
+        } catch (error) {
+          errors.push(error);
+          failures.push({
+            ref: p.ref,
+            action: 'failed',
+            message: `${describeRef(p.ref)}: ${errorMessage(error)}`,
+          });
+        }
+      }),
+    ),
+  );
+  reached.live.push(...applied);
+  if (failures.length > 0) {
+    const count = `${reached.inventory.length} of ${app.length} object(s) reached the revision`;
+    reached.results.push(...failures);
+    throw new ApplyFailed(
+      classOfAll(errors),
+      `applying ${stage}${of} failed (${count}):\n${list(failures)}`,
+      [...reached.results],
+    );
+  }
+  if (stage === 'definitions') await waitForDefinitions(cluster, applied);
 }
 
 const rv = (object: KubeObject): { resourceVersion?: string } =>
@@ -173,7 +288,8 @@ async function applyOne(
   }
   if (p.recreate) {
     await cluster.delete(p.ref);
-    await waitUntilGone(cluster, p.ref);
+    if ((await waitUntilGone(cluster, [p.ref], 60_000)).length > 0)
+      throw new Error(`${describeRef(p.ref)} was not deleted in 60s, cannot re-create it`);
     return { action: 'recreated', object: await cluster.apply(p.object, { dryRun: false }) };
   }
   const existed = p.live !== undefined || p.dryRun?.metadata.resourceVersion !== undefined;
@@ -237,13 +353,4 @@ async function waitForDefinitions(cluster: Cluster, live: KubeObject[]): Promise
     }
   }
   cluster.refreshResourceTypes();
-}
-
-async function waitUntilGone(cluster: Cluster, ref: ObjectRef): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await cluster.get(ref)) !== undefined) {
-    if (Date.now() > deadline)
-      throw new Error(`${describeRef(ref)} was not deleted in 60s, cannot re-create it`);
-    await sleep(200);
-  }
 }

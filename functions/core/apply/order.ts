@@ -25,3 +25,18 @@ export function stageOf(object: Pick<KubeObject, 'kind'>): Stage {
 export function byStage<T>(items: readonly T[], kindOf: (item: T) => string): [Stage, T[]][] {
   return STAGES.map((stage) => [stage, items.filter((item) => stageOf({ kind: kindOf(item) }) === stage)]);
 }
+
+/**
+ * Items grouped by wave, lowest first, each wave's items in stage order: Argo CD's sync order (wave, then
+ * kind). Reversed, the order objects are pruned in.
+ */
+export function byWave<T>(
+  items: readonly T[],
+  waveOf: (item: T) => number,
+  kindOf: (item: T) => string,
+): { wave: number; stages: [Stage, T[]][] }[] {
+  const waves = Map.groupBy(items, waveOf);
+  return [...waves.keys()]
+    .sort((a, b) => a - b)
+    .map((wave) => ({ wave, stages: byStage(waves.get(wave) ?? [], kindOf) }));
+}

@@ -13,6 +13,7 @@ import {
 } from '../objects.ts';
 import { ownerLabels } from '../ownership.ts';
 import type { Cluster } from '../ports.ts';
+import { type HookSpec, orderingOf } from './annotations.ts';
 import { RevisionRejected } from './errors.ts';
 
 export interface PrepareOptions {
@@ -33,6 +34,10 @@ export interface Planned {
   readonly hash: string;
   /** Its kind or namespace comes with this revision, so it can be checked only once they exist. */
   deferred: boolean;
+  /** Its sync wave: waves apply in order, each Current before the next. */
+  readonly wave: number;
+  /** Set for a hook: run at its phase, never part of the inventory. */
+  readonly hook?: HookSpec;
   live?: KubeObject | undefined;
   dryRun?: KubeObject;
   recreate?: boolean;
@@ -49,11 +54,18 @@ export async function prepareObjects(
   return planned.map((p) => p.desired);
 }
 
-/** Defaults namespaces, adds ownership labels, and rejects kinds that neither the cluster nor the revision define. */
-export async function plan(
-  objects: readonly KubeObject[],
-  options: PrepareOptions,
-): Promise<{ planned: Planned[]; rejections: ObjectResult[] }> {
+/** A revision planned: its objects and hooks, the rejections, and the hooks of kinds Ferry does not run. */
+export interface Plan {
+  readonly planned: Planned[];
+  readonly rejections: ObjectResult[];
+  readonly skipped: ObjectResult[];
+}
+
+/**
+ * Defaults namespaces, adds ownership labels, reads the ordering annotations, and rejects kinds that neither
+ * the cluster nor the revision define.
+ */
+export async function plan(objects: readonly KubeObject[], options: PrepareOptions): Promise<Plan> {
   const definedKinds = new Map<string, boolean>();
   for (const o of objects) {
     if (o.kind !== 'CustomResourceDefinition') continue;
@@ -61,11 +73,25 @@ export async function plan(
     definedKinds.set(`${spec.group}/${spec.names?.kind}`, spec.scope === 'Namespaced');
   }
   const rejections: ObjectResult[] = [];
+  const skipped: ObjectResult[] = [];
   const seen = new Set<string>();
   const planned: Planned[] = [];
   for (const source of objects) {
     const served = await options.cluster.resourceType(source.apiVersion, source.kind);
     const namespaced = served?.namespaced ?? definedKinds.get(`${groupOf(source.apiVersion)}/${source.kind}`);
+    const ordering = orderingOf(source);
+    if (ordering.kind === 'skipped') {
+      const namespace =
+        source.metadata.namespace ?? (namespaced === false ? undefined : options.defaultNamespace);
+      const ref = { ...refOf(source), ...(namespace === undefined ? {} : { namespace }) };
+      skipped.push({ ref, action: 'skipped', message: `${describeRef(ref)}: ${ordering.reason}` });
+      continue;
+    }
+    if (ordering.kind === 'invalid') {
+      const ref = refOf(source);
+      rejections.push({ ref, action: 'failed', message: `${describeRef(ref)}: ${ordering.reason}` });
+      continue;
+    }
     if (namespaced === undefined) {
       const ref = refOf(source);
       rejections.push({
@@ -98,7 +124,10 @@ export async function plan(
       key,
       hash: hashObject(object),
       deferred: served === undefined,
+      ...(ordering.kind === 'hook'
+        ? { wave: ordering.hook.weight, hook: ordering.hook }
+        : { wave: ordering.wave }),
     });
   }
-  return { planned, rejections };
+  return { planned, rejections, skipped };
 }

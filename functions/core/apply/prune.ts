@@ -2,16 +2,22 @@ import pLimit from 'p-limit';
 import { classify, errorMessage } from '../errors.ts';
 import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
 import type { PartKey } from '../model/part.ts';
-import { describeRef, refKey } from '../objects.ts';
+import { describeRef, type KubeObject, type ObjectRef, refKey } from '../objects.ts';
 import { ownedBy, PRUNE_ANNOTATION } from '../ownership.ts';
 import type { Cluster } from '../ports.ts';
+import { waveOfObject } from './annotations.ts';
 import { ApplyFailed, list } from './errors.ts';
-import { byStage } from './order.ts';
+import { byWave } from './order.ts';
+import { waitUntilGone } from './wait.ts';
 
 export interface PruneOptions {
   readonly cluster: Cluster;
   readonly owner: PartKey;
   readonly allowPersistentVolumeClaims: boolean;
+  /** Ref keys never pruned: the revision's hooks, which an older inventory may list as app objects. */
+  readonly spare?: ReadonlySet<string>;
+  /** How long a pruned wave may take to go before the wave before it is pruned (default 60 s). */
+  readonly goneTimeoutMs?: number;
   readonly concurrency?: number;
 }
 
@@ -23,53 +29,71 @@ export function pruneCandidates(
   return previous.filter((entry) => !keep.has(refKey(entry)));
 }
 
+/** A candidate read back: to delete (the live object), retained (why), or already gone. */
+type Verdict = { readonly live: KubeObject } | { readonly result: ObjectResult } | undefined;
+
 /**
- * Deletes the objects of the previous inventory that the new one lacks, in reverse apply order, but only those
- * that still carry this environment's ownership labels and no `ferry.dev/prune: disabled` annotation.
+ * Deletes the objects of the previous inventory that the new one lacks (nor holds as a hook, `spare`), but only
+ * those that still carry this environment's ownership labels and no `ferry.dev/prune: disabled` annotation:
+ * in reverse order, the last wave first (each wave gone before the next, within `goneTimeoutMs`), each wave's
+ * stages in reverse.
  */
 export async function pruneObjects(
   previous: readonly InventoryEntry[],
   next: readonly InventoryEntry[],
   options: PruneOptions,
 ): Promise<ObjectResult[]> {
-  const candidates = pruneCandidates(previous, new Set(next.map(refKey)));
+  const keep = new Set([...next.map(refKey), ...(options.spare ?? [])]);
+  const candidates = pruneCandidates(previous, keep);
   const limit = pLimit(options.concurrency ?? 16);
   const results: ObjectResult[] = [];
   let transient = false;
-  for (const [, stage] of byStage(candidates, (entry) => entry.kind).reverse()) {
-    await Promise.all(
-      stage.map((entry) =>
-        limit(async () => {
-          const { apiVersion, kind, namespace, name } = entry;
-          const ref =
-            namespace === undefined ? { apiVersion, kind, name } : { apiVersion, kind, namespace, name };
-          try {
-            const live = await options.cluster.get(ref);
-            if (live === undefined) return;
-            let retained: string | undefined;
-            if (!ownedBy(live, options.owner))
-              retained = 'no longer carries this environment’s ownership labels';
-            else if (live.metadata.annotations?.[PRUNE_ANNOTATION] === 'disabled')
-              retained = `annotated ${PRUNE_ANNOTATION}: disabled`;
-            else if (kind === 'PersistentVolumeClaim' && !options.allowPersistentVolumeClaims) {
-              retained = 'PersistentVolumeClaims are pruned only where the environment allows it';
+  const failed = (ref: ObjectRef, error: unknown): ObjectResult => {
+    transient ||= classify(error) === 'transient';
+    return { ref, action: 'failed', message: `${describeRef(ref)}: prune failed: ${errorMessage(error)}` };
+  };
+  const read = await Promise.all(
+    candidates.map((entry) =>
+      limit(async (): Promise<[ObjectRef, Verdict]> => {
+        const ref = refOfEntry(entry);
+        try {
+          return [ref, judge(ref, await options.cluster.get(ref), options)];
+        } catch (error) {
+          return [ref, { result: failed(ref, error) }];
+        }
+      }),
+    ),
+  );
+  const doomed: { ref: ObjectRef; live: KubeObject }[] = [];
+  for (const [ref, verdict] of read) {
+    if (verdict !== undefined && 'result' in verdict) results.push(verdict.result);
+    else if (verdict !== undefined) doomed.push({ ref, live: verdict.live });
+  }
+  const waves = byWave(
+    doomed,
+    (d) => waveOfObject(d.live),
+    (d) => d.ref.kind,
+  ).reverse();
+  for (const [index, { stages }] of waves.entries()) {
+    const deleted: ObjectRef[] = [];
+    for (const [, stage] of stages.reverse()) {
+      await Promise.all(
+        stage.map(({ ref }) =>
+          limit(async () => {
+            try {
+              if (await options.cluster.delete(ref)) {
+                results.push({ ref, action: 'pruned' });
+                deleted.push(ref);
+              }
+            } catch (error) {
+              results.push(failed(ref, error));
             }
-            if (retained !== undefined) {
-              results.push({ ref, action: 'retained', message: `${describeRef(ref)}: ${retained}` });
-              return;
-            }
-            if (await options.cluster.delete(ref)) results.push({ ref, action: 'pruned' });
-          } catch (error) {
-            transient ||= classify(error) === 'transient';
-            results.push({
-              ref,
-              action: 'failed',
-              message: `${describeRef(ref)}: prune failed: ${errorMessage(error)}`,
-            });
-          }
-        }),
-      ),
-    );
+          }),
+        ),
+      );
+    }
+    if (index < waves.length - 1)
+      await waitUntilGone(options.cluster, deleted, options.goneTimeoutMs ?? 60_000);
   }
   // The retry prunes again: the inventory that lists these objects stays until a deployment is recorded.
   if (transient)
@@ -79,4 +103,20 @@ export async function pruneObjects(
       results,
     );
   return results;
+}
+
+const refOfEntry = ({ apiVersion, kind, namespace, name }: InventoryEntry): ObjectRef =>
+  namespace === undefined ? { apiVersion, kind, name } : { apiVersion, kind, namespace, name };
+
+/** Whether a live candidate is deleted or retained; undefined when it is gone already. */
+function judge(ref: ObjectRef, live: KubeObject | undefined, options: PruneOptions): Verdict {
+  if (live === undefined) return undefined;
+  let retained: string | undefined;
+  if (!ownedBy(live, options.owner)) retained = 'no longer carries this environment’s ownership labels';
+  else if (live.metadata.annotations?.[PRUNE_ANNOTATION] === 'disabled')
+    retained = `annotated ${PRUNE_ANNOTATION}: disabled`;
+  else if (ref.kind === 'PersistentVolumeClaim' && !options.allowPersistentVolumeClaims)
+    retained = 'PersistentVolumeClaims are pruned only where the environment allows it';
+  if (retained === undefined) return { live };
+  return { result: { ref, action: 'retained', message: `${describeRef(ref)}: ${retained}` } };
 }

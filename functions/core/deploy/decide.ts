@@ -13,14 +13,29 @@ export type Decision =
   /** The part already runs the target: recorded as current, nothing changes. */
   | { readonly kind: 'current'; readonly target: Target; readonly message: string }
   /** Nothing to do by policy: recorded as skipped. */
-  | { readonly kind: 'skip'; readonly target?: Target; readonly message: string };
+  | { readonly kind: 'skip'; readonly target?: Target; readonly message: string }
+  /**
+   * Not yet: a follower's environment has run nothing long enough, or (`behind`) a dependency is not ready
+   * for the target. Recorded as waiting; the job ends, holding nothing.
+   */
+  | { readonly kind: 'wait'; readonly target?: Target; readonly message: string; readonly behind: boolean };
 
-/** What a job does to a part in `state`, given the remote's refs now. */
+/** What a follower's environment points it at (see `headFor`): a commit to promote, or why there is none yet. */
+export interface Followed {
+  readonly target?: Target | undefined;
+  readonly waiting?: string;
+}
+
+/**
+ * What a job does to a part in `state`, given the remote's refs now; for a follower, given what the environment
+ * it follows has run (`followed`). A manual deploy or a pin wins over following.
+ */
 export function decide(
   job: DeployJob,
   environment: EnvironmentConfig,
   state: EnvironmentState | undefined,
   refs: ReadonlyMap<string, string>,
+  followed?: Followed,
 ): Decision {
   const { trigger } = job;
   if (trigger.kind === 'manual')
@@ -36,9 +51,25 @@ export function decide(
       message: `pinned at ${short(pin.commit)} by ${pin.by}; resume to follow ${pin.ref}`,
     };
   }
+  if (environment.follow !== undefined) {
+    // A follower heals to what it runs while nothing newer may be promoted.
+    const runs = state?.lastApplied;
+    const target =
+      followed?.target ?? (heal && runs !== undefined ? { ref: runs.ref, commit: runs.commit } : undefined);
+    if (target === undefined) {
+      const message = followed?.waiting ?? `waiting for ${environment.follow.environment}`;
+      return { kind: 'wait', message, behind: false };
+    }
+    return heal ? { kind: 'apply', target } : decideTarget(job, state, target);
+  }
   const target = followRef(environment.trigger, job.ref, refs);
   if (target === undefined) return { kind: 'skip', message: `${job.ref} no longer exists; nothing deployed` };
   if (heal) return { kind: 'apply', target };
+  return decideTarget(job, state, target);
+}
+
+/** A target found: skip it when it was rejected, say current when the part runs it, else apply it. */
+function decideTarget(job: DeployJob, state: EnvironmentState | undefined, target: Target): Decision {
   const sync = state?.sync;
   if (sync?.commit === target.commit && sync.status === 'Failed' && sync.failure === 'rejected') {
     return {

@@ -1,8 +1,11 @@
 // The deploy use case: a job in, a recorded deployment out, in named steps:
-// lock, decide (follow the ref, honour a pin), fetch and render, validate, apply, prune, wait, record.
+// lock, decide (follow the ref or the environment followed, honour a pin, wait for dependencies), fetch and
+// render, validate, run the pre-sync hooks, apply wave by wave, prune, wait, run the post-sync hooks, record;
+// then release the dependents a success lets go.
 import { applyRevision, plannedRefs } from '../apply/engine.ts';
+import { HookFailed } from '../apply/hooks.ts';
 import { pruneCandidates, pruneObjects } from '../apply/prune.ts';
-import { describeUnhealthy, waitForHealth } from '../apply/wait.ts';
+import { describeUnhealthy, type WaitBudget, waitWithin } from '../apply/wait.ts';
 import { classify, errorMessage, Failure } from '../errors.ts';
 import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { short } from '../model/commit.ts';
@@ -17,10 +20,11 @@ import {
   type StateChange,
 } from '../model/records.ts';
 import { type KubeObject, refKey, refOf } from '../objects.ts';
-import type { Cluster, ClusterConnector, EnvironmentStore } from '../ports.ts';
+import type { Cluster, ClusterConnector, EnvironmentStore, JobQueue } from '../ports.ts';
 import { RefsCache, remoteOf, renderRevision, type SourceDependencies } from '../source/revision.ts';
 import { checkDeletionBudget } from './budget.ts';
-import { decide } from './decide.ts';
+import { type Decision, decide } from './decide.ts';
+import { dependencyWait, headFor, releasedBy } from './gates.ts';
 import { Lease } from './lease.ts';
 import { DeploymentRun, summarise, syncOf } from './run.ts';
 
@@ -31,6 +35,11 @@ export interface DeployDependencies extends SourceDependencies {
   readonly clusters: ClusterConnector;
   /** Commit statuses and notifications; none, and nothing is told. */
   readonly feedback?: FeedbackEvents;
+  /**
+   * The deploy queue, to enqueue the dependents a successful deployment releases; without it they deploy at
+   * their next check.
+   */
+  readonly queue?: JobQueue;
 }
 
 export interface DeployOptions {
@@ -87,12 +96,14 @@ async function deployLocked(
   options: DeployOptions,
 ): Promise<DeploymentRecord> {
   const remote = await remoteOf(deps.config, deps.secrets, found.app);
-  const refs = await (options.refs ?? new RefsCache()).list(deps.git, remote);
-  const decision = decide(run.job, found.environment, state, refs);
+  const cache = options.refs ?? new RefsCache();
+  const decision = await gate(run, found, state, deps, { cache, refs: await cache.list(deps.git, remote) });
   run.target = decision.target;
   if (decision.kind !== 'apply') {
-    const record = run.record(decision.kind === 'skip' ? 'skipped' : 'current', decision.message);
-    await recordAndTell(run, deps, record, {});
+    const record = run.record(RESULTS[decision.kind], decision.message);
+    const behind = decision.kind === 'wait' && decision.behind;
+    const sync = { status: 'OutOfSync' as const, message: record.message, at: record.finishedAt };
+    await recordAndTell(run, deps, record, behind ? { sync: { ...sync, commit: record.commit } } : {});
     return record;
   }
   deps.feedback?.status({
@@ -103,7 +114,39 @@ async function deployLocked(
   });
   if (decision.pin !== undefined) run.pinChange = { pin: decision.pin };
   const objects = await renderRevision(deps, remote, found, decision.target.commit);
-  return applyObjects(run, found, state, objects, deps, options.deadline);
+  const record = await applyObjects(run, found, state, objects, deps, options.deadline);
+  // Best effort: a dependent not enqueued now is deployed at its next check.
+  if (record.result === 'succeeded' && deps.queue !== undefined) {
+    const released = await releasedBy(deps, record, cache).catch(() => []);
+    if (released.length > 0) await deps.queue.enqueue(released).catch(() => undefined);
+  }
+  return record;
+}
+
+const RESULTS = { skip: 'skipped', current: 'current', wait: 'waiting' } as const;
+
+/**
+ * Decides, and holds back an automatic deployment whose dependencies are not ready: a manual deploy or a heal
+ * of what runs already goes ahead.
+ */
+async function gate(
+  run: DeploymentRun,
+  found: ConfiguredPart,
+  state: EnvironmentState | undefined,
+  deps: DeployDependencies,
+  { cache, refs }: { cache: RefsCache; refs: ReadonlyMap<string, string> },
+): Promise<Decision> {
+  const { job } = run;
+  const now = Date.now();
+  const followed =
+    found.environment.follow === undefined ? undefined : await headFor(deps, found, keyOf(job), cache, now);
+  const decision = decide(job, found.environment, state, refs, followed);
+  const heal = job.trigger.kind === 'reconcile' && job.trigger.reason === 'drift';
+  if (decision.kind !== 'apply' || job.trigger.kind === 'manual' || heal) return decision;
+  const waiting = await dependencyWait(deps, found, cache, now);
+  return waiting === undefined
+    ? decision
+    : { kind: 'wait', target: decision.target, message: waiting, behind: true };
 }
 
 /** Validate, apply, prune, wait and record one rendered revision. */
@@ -133,6 +176,11 @@ async function applyObjects(
   const owner = keyOf(run.job);
   const previous = state?.inventory ?? [];
   const prepare = { cluster, owner, defaultNamespace: environment.namespace };
+  const healthMs = environment.healthTimeoutSeconds * 1000;
+  const budget = {
+    timeoutMs: healthMs,
+    deadline: deadline === undefined ? undefined : deadline - RECORD_MARGIN_MS,
+  };
   if (settings.prune && !overridesBudget(run.job))
     checkDeletionBudget(
       environment,
@@ -144,15 +192,19 @@ async function applyObjects(
     previous,
     recreateOnImmutableChange: environment.recreateOnImmutableChange,
     ignore: environment.ignoreDifferences,
+    runId: run.id,
+    budget,
   });
   const pruned = settings.prune
     ? await pruneObjects(previous, applied.inventory, {
         cluster,
         owner,
         allowPersistentVolumeClaims: environment.prunePersistentVolumeClaims,
+        spare: applied.hooks.keys,
+        goneTimeoutMs: Math.min(healthMs, 60_000),
       })
     : [];
-  return settle(run, { cluster, found, applied, pruned, previous, deadline }, deps);
+  return settle(run, { cluster, found, applied, pruned, previous, budget }, deps);
 }
 
 interface Applied {
@@ -161,29 +213,20 @@ interface Applied {
   readonly applied: Awaited<ReturnType<typeof applyRevision>>;
   readonly pruned: readonly ObjectResult[];
   readonly previous: readonly InventoryEntry[];
-  readonly deadline: number | undefined;
+  readonly budget: WaitBudget;
 }
 
-/** Waits for health within the health timeout and the deadline, then records the outcome. */
+/**
+ * Waits for health within the health timeout and the deadline, runs the post-sync hooks once healthy (the
+ * sync-fail ones when anything failed), then records the outcome.
+ */
 async function settle(
   run: DeploymentRun,
   step: Applied,
   deps: DeployDependencies,
 ): Promise<DeploymentRecord> {
   const { applied, pruned, found } = step;
-  const healthMs = found.environment.healthTimeoutSeconds * 1000;
-  const leftMs = step.deadline === undefined ? healthMs : step.deadline - Date.now() - RECORD_MARGIN_MS;
-  const { live, unhealthy } = await waitForHealth(
-    step.cluster,
-    applied.live,
-    Math.max(0, Math.min(healthMs, leftMs)),
-  );
-  if (unhealthy.length > 0 && leftMs < healthMs) {
-    throw new Failure(
-      'transient',
-      `the deployment ran out of time waiting for health:\n${describeUnhealthy(unhealthy)}`,
-    );
-  }
+  const { live, unhealthy } = await waitWithin(step.cluster, applied.live, step.budget, 'health');
   const failedPrunes = pruned.filter((r) => r.action === 'failed');
   const problems = [
     ...(unhealthy.length > 0
@@ -191,7 +234,8 @@ async function settle(
       : []),
     ...failedPrunes.map((r) => r.message ?? ''),
   ];
-  const results = [...applied.results, ...pruned];
+  const hooks = await runPostSync(applied.hooks, problems);
+  const results = [...applied.results, ...pruned, ...hooks];
   const commit = run.target?.commit ?? run.job.commit;
   const record =
     problems.length > 0
@@ -208,6 +252,22 @@ async function settle(
   };
   await recordAndTell(run, deps, record, change);
   return record;
+}
+
+/** The post-sync hooks of a healthy deployment; the sync-fail hooks of one with problems (a failed hook adds one). */
+async function runPostSync(hooks: Applied['applied']['hooks'], problems: string[]): Promise<ObjectResult[]> {
+  const results: ObjectResult[] = [];
+  if (problems.length === 0) {
+    try {
+      results.push(...(await hooks.run('post-sync')));
+    } catch (error) {
+      if (!(error instanceof HookFailed)) throw error;
+      results.push(...error.results);
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) results.push(...(await hooks.runSyncFail()));
+  return results;
 }
 
 /**

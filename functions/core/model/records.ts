@@ -63,9 +63,11 @@ export interface DeploymentObject {
  * - failed: see `failure` for its class; a transient failure is an attempt that the queue retries.
  * - current: the part already runs what the job would deploy; nothing changed.
  * - skipped: nothing to do by policy (the part is pinned, the ref is gone, the part is no longer configured).
+ * - waiting: not yet: a dependency is not Synced at its latest revision, or the environment a follower follows
+ *   has run nothing long enough; nothing changed, and the job ended.
  * - duplicate: the job was recorded before (a redelivered message); returned, never stored.
  */
-export type DeploymentResult = 'succeeded' | 'failed' | 'current' | 'skipped' | 'duplicate';
+export type DeploymentResult = 'succeeded' | 'failed' | 'current' | 'skipped' | 'waiting' | 'duplicate';
 
 export interface DeploymentRecord {
   readonly id: string;
@@ -113,9 +115,17 @@ export interface DriftedObject {
 
 /**
  * What a check did: nothing; enqueued a deploy of a new commit, or a heal; found one already queued; reported
- * OutOfSync; found the part pinned; or failed.
+ * OutOfSync; found the part pinned; found it waiting (for a dependency, or for what it follows); or failed.
  */
-export type CheckAction = 'none' | 'deploy' | 'heal' | 'queued' | 'out-of-sync' | 'pinned' | 'error';
+export type CheckAction =
+  | 'none'
+  | 'deploy'
+  | 'heal'
+  | 'queued'
+  | 'out-of-sync'
+  | 'pinned'
+  | 'waiting'
+  | 'error';
 
 /** One scheduled comparison of an environment part with Git and with its cluster. */
 export interface CheckRecord {

@@ -3,6 +3,7 @@
 // steps: observe, judge, act, record. Every check is recorded; a failing one (Git or cluster unreachable) is
 // recorded as an error and tried again next tick, never thrown.
 import { prepareObjects } from '../apply/prepare.ts';
+import { dependencyWait, headFor } from '../deploy/gates.ts';
 import { errorMessage } from '../errors.ts';
 import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { checkIdOf, type EnvironmentCheck } from '../model/check.ts';
@@ -21,7 +22,7 @@ import type {
 } from '../model/records.ts';
 import type { CheckStore, ClusterConnector, JobQueue } from '../ports.ts';
 import { RefsCache, remoteOf, renderRevision, type SourceDependencies } from '../source/revision.ts';
-import { type Target, trackedHead } from '../source/tracked-ref.ts';
+import type { Target } from '../source/tracked-ref.ts';
 import { detectDrift } from './drift.ts';
 
 export interface CheckDependencies extends SourceDependencies {
@@ -41,6 +42,10 @@ interface Observation {
   readonly head: Target | undefined;
   readonly drifted: readonly DriftedObject[];
   readonly dryRuns: number;
+  /** A follower with nothing to promote yet: what it waits for. */
+  readonly promotionWait?: string | undefined;
+  /** A newer head whose dependencies are not ready: what it waits for. */
+  readonly dependencyWait?: string | undefined;
 }
 
 /** What a check decided, before it is recorded. */
@@ -110,9 +115,15 @@ async function observe(
 ): Promise<Observation> {
   const state = await deps.store.get(key);
   const remote = await remoteOf(deps.config, deps.secrets, found.app);
-  const head = trackedHead(found.environment.trigger, await refs.list(deps.git, remote));
+  const now = Date.now();
+  const { target: head, waiting } = await headFor(deps, found, key, refs, now);
   const last = state?.lastApplied;
-  if (state === undefined || last === undefined) return { state, head, drifted: [], dryRuns: 0 };
+  const behind = head !== undefined && head.commit !== last?.commit && state?.pin === undefined;
+  const waits = {
+    promotionWait: waiting,
+    dependencyWait: behind ? await dependencyWait(deps, found, refs, now) : undefined,
+  };
+  if (state === undefined || last === undefined) return { state, head, drifted: [], dryRuns: 0, ...waits };
   const cluster = await deps.clusters.connect(clusterOf(deps.config, found.environment));
   const prepare = { cluster, owner: key, defaultNamespace: found.environment.namespace };
   // For revisions too large to keep with the deployment: fetch and render the last applied commit again.
@@ -126,7 +137,7 @@ async function observe(
     desired: async () => (await deps.store.getDesired(key)) ?? (await rerender()),
   });
   if (report.moved) await deps.store.refreshInventory(key, last.deploymentId, report.settled);
-  return { state, head, drifted: report.drifted, dryRuns: report.dryRuns };
+  return { state, head, drifted: report.drifted, dryRuns: report.dryRuns, ...waits };
 }
 
 /** What judging a check needs: what it saw, the part's switches and the check's own id and time. */
@@ -157,6 +168,8 @@ function judge(seen: Observation, found: ConfiguredPart, base: { id: string; at:
   const pin = seen.state?.pin;
   if (pin !== undefined) return judgePinned(j, pin);
   if (seen.head !== undefined && seen.head.commit !== last?.commit) return judgeNewHead(j, seen.head);
+  if (last === undefined && seen.promotionWait !== undefined)
+    return { action: 'waiting', message: seen.promotionWait, change: {} };
   if (last === undefined)
     return { action: 'none', message: 'nothing applied yet, no commit to follow', change: {} };
   return judgeApplied(j, last);
@@ -200,6 +213,10 @@ function judgeNewHead(j: Judging, head: Target): Verdict {
       message: `${text}; autoSync is off, nothing applied`,
       change: outOfSync(j, text),
     };
+  if (j.dependencyWait !== undefined) {
+    const waiting = `${text}; ${j.dependencyWait}`;
+    return { action: 'waiting', message: waiting, change: outOfSync(j, waiting) };
+  }
   return queueOrSay(j, { ...head, reason: 'new-commit' }, 'deploy', text, outOfSync(j, text));
 }
 
@@ -215,11 +232,10 @@ function judgeApplied(j: Judging, last: AppliedCommit): Verdict {
     j.state?.sync.status === 'OutOfSync'
       ? { sync: { status: 'Synced', message: 'in sync', at: j.at, commit: last.commit } }
       : {};
-  return {
-    action: 'none',
-    message: `in sync with ${short(last.commit)} (${j.dryRuns} object(s) dry-run)`,
-    change: healed,
-  };
+  const inSync = `in sync with ${short(last.commit)} (${j.dryRuns} object(s) dry-run)`;
+  if (j.promotionWait !== undefined)
+    return { action: 'waiting', message: joined(inSync, j.promotionWait), change: healed };
+  return { action: 'none', message: inSync, change: healed };
 }
 
 /** Enqueues a deploy, or says it is already queued when an earlier check's is still within its grace period. */

@@ -1,6 +1,8 @@
 import picomatch from 'picomatch';
 import semver from 'semver';
-import type { EnvironmentConfig } from '../config.ts';
+import { durationSeconds, type EnvironmentConfig } from '../config.ts';
+import { short } from '../model/commit.ts';
+import type { EnvironmentState } from '../model/records.ts';
 
 /** Whether a pattern is a glob rather than a literal name. */
 export const GLOB = /[*?[\]{}!]/;
@@ -66,4 +68,55 @@ export function trackedHead(
     if (commit !== undefined) return { ref: `refs/heads/${branch}`, commit };
   }
   return undefined;
+}
+
+/** What a follower may deploy now: the followed environment's commit once healthy long enough, or why not. */
+export type Promotion =
+  | { readonly kind: 'ready'; readonly target: Target; readonly message: string }
+  | { readonly kind: 'waiting'; readonly message: string };
+
+/** `1h5m`, `2m30s`, `0s`. */
+function formatSeconds(total: number): string {
+  const s = Math.max(0, Math.floor(total));
+  const parts = [
+    [Math.floor(s / 3600), 'h'] as const,
+    [Math.floor(s / 60) % 60, 'm'] as const,
+    [s % 60, 's'] as const,
+  ];
+  return (
+    parts
+      .filter(([n]) => n > 0)
+      .map(([n, unit]) => `${n}${unit}`)
+      .join('') || '0s'
+  );
+}
+
+/**
+ * The commit a follower deploys: the one the followed environment (`leader`, the same part of it) has run
+ * Synced, which Ferry records only once every object was Current, for at least `healthyFor` since it was
+ * applied; nothing else. A deployment of it that failed, or drift found since, restarts the wait.
+ */
+export function promotion(
+  follow: NonNullable<EnvironmentConfig['follow']>,
+  leader: EnvironmentState | undefined,
+  now: number,
+): Promotion {
+  const name = follow.environment;
+  const applied = leader?.lastApplied;
+  if (leader === undefined || applied === undefined)
+    return { kind: 'waiting', message: `waiting for ${name}: it has applied nothing yet` };
+  const { sync } = leader;
+  if (sync.status !== 'Synced' || (sync.commit !== undefined && sync.commit !== applied.commit)) {
+    const at = short(sync.commit ?? applied.commit);
+    return { kind: 'waiting', message: `waiting for ${name}: it is ${sync.status} at ${at}, not Synced` };
+  }
+  const ran = (now - Date.parse(applied.appliedAt)) / 1000;
+  const what = `${name} has run ${short(applied.commit)} Synced for ${formatSeconds(ran)}`;
+  if (ran < durationSeconds(follow.healthyFor))
+    return { kind: 'waiting', message: `waiting for ${name}: ${what} of ${follow.healthyFor}` };
+  return {
+    kind: 'ready',
+    target: { ref: applied.ref, commit: applied.commit },
+    message: `${what} (at least ${follow.healthyFor})`,
+  };
 }
