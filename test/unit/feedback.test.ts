@@ -206,6 +206,9 @@ describe('Feedback posts beside the work', () => {
     assert.deepEqual(
       { ...failures[0]?.detail, error: undefined },
       {
+        app: 'shop',
+        environment: 'staging',
+        part: 'app',
         context: 'ferry/shop/staging',
         commit: A,
         state: 'pending',
