@@ -67,9 +67,17 @@ module.exports = {
       to: { path: ['^lib/', '^bin/', 'aws-cdk-lib', 'constructs', 'cdk-nag'] },
     },
     {
+      name: 'runtime-without-devkit',
+      comment:
+        'The runtime and the CDK carry no build tooling: devkit/ (builds and local servers) and demo/ serve the tests and the demo only.',
+      severity: 'error',
+      from: { path: '^(functions|lib)/' },
+      to: { path: ['^devkit/', '^demo/', '^test/'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
-      from: { path: '^(functions|lib|bin)/' },
+      from: { path: '^(functions|lib|bin|devkit|demo)/' },
       to: { circular: true },
     },
   ],

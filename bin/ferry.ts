@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // The `ferry` command: the local mode (`ferry serve`, which `npm start` runs) and the tools around it. This
 // file only dispatches: each command is a module of `commands/`, loaded when it runs, and the local mode's
-// wiring is its composition root, `functions/runtime/local.ts`.
+// wiring is its composition root, `functions/runtime/local.ts`. `serve` with no configuration given or found
+// runs the demo instead, so that `npm start` on a fresh clone deploys something.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type Command, err, out, printHelp, UsageError } from './cli.ts';
+import { type Command, defaultConfigPath, err, out, printHelp, UsageError } from './cli.ts';
 
 const COMMANDS: Readonly<Record<string, { readonly summary: string; load(): Promise<Command> }>> = {
   serve: {
     summary: 'Receive webhooks, deploy and reconcile (what `npm start` runs)',
     load: () => import('./commands/serve.ts'),
+  },
+  demo: {
+    summary: 'Run the demo: a local cluster, a Git server and an example app, deployed (no configuration)',
+    load: () => import('./commands/demo.ts'),
   },
   validate: { summary: 'Check a configuration file', load: () => import('./commands/validate.ts') },
   status: {
@@ -51,7 +57,29 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (name === 'help') return printHelp(args[0] === undefined ? HELP : (await command(args[0])).help);
+  if (name === 'serve' && !configurationGivenOrFound(args)) {
+    err(
+      `ferry: no configuration given (--config, FERRY_CONFIG_FILE) or found (${defaultConfigPath()} in ${process.cwd()}): starting the demo.`,
+    );
+    err(
+      '       To deploy your own apps: cp ferry.config.example.yaml ferry.config.yaml, edit it, start again.',
+    );
+    return (await command('demo')).run(args);
+  }
   return (await command(name)).run(args);
+}
+
+/** A configuration named on the command line or in the environment, or one in the working directory. */
+function configurationGivenOrFound(args: readonly string[]): boolean {
+  const given = args.some(
+    (arg) =>
+      arg === '--config' ||
+      arg.startsWith('--config=') ||
+      /^-c/.test(arg) ||
+      arg === '--help' ||
+      arg === '-h',
+  );
+  return given || Boolean(process.env.FERRY_CONFIG_FILE) || existsSync(defaultConfigPath());
 }
 
 main(process.argv.slice(2)).then(

@@ -19,7 +19,9 @@ export async function readConfig(path: string): Promise<Config> {
     if (error instanceof ConfigError) throw new CliError(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new CliError(`cannot read the configuration ${path}: no such file (pass --config <file>)`);
+      throw new CliError(
+        `cannot read the configuration ${path}: no such file; start one from the example (cp ferry.config.example.yaml ${path}) or pass --config <file>`,
+      );
     }
     throw new CliError(`cannot read the configuration ${path}: ${code ?? errorMessage(error)}`);
   }

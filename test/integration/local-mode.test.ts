@@ -690,7 +690,7 @@ describe('configuration errors', () => {
       assert.equal(missing.code, 1);
       assert.equal(
         missing.stderr,
-        `ferry: cannot read the configuration ${join(s.dir, 'missing.yaml')}: no such file (pass --config <file>)\n`,
+        `ferry: cannot read the configuration ${join(s.dir, 'missing.yaml')}: no such file; start one from the example (cp ferry.config.example.yaml ${join(s.dir, 'missing.yaml')}) or pass --config <file>\n`,
       );
 
       const good = await ferry(['validate', '--config', s.configFile, '--secrets', s.secretsFile], s.env);
