@@ -31,6 +31,8 @@ export interface HookSpec {
   /** The order within the phase: hooks of one weight run together, lower weights first. */
   readonly weight: number;
   readonly deletePolicies: ReadonlySet<DeletePolicy>;
+  /** A Helm hook of install events only, or of upgrade events only: run at a part's first deployment, or not. */
+  readonly only?: 'install' | 'upgrade';
 }
 
 /** How an object takes part in a deployment. */
@@ -96,7 +98,11 @@ export function waveOfObject(object: KubeObject): number {
 /** The phase an object's hook annotation names: Ferry's, else Argo CD's, else Helm's. */
 function phaseOf(
   annotations: Readonly<Record<string, string>>,
-): { phase: HookPhase; helm: boolean } | { skipped: string } | { invalid: string } | undefined {
+):
+  | { phase: HookPhase; helm: boolean; only?: 'install' | 'upgrade' }
+  | { skipped: string }
+  | { invalid: string }
+  | undefined {
   const ferry = annotations[HOOK_ANNOTATION];
   if (ferry !== undefined) {
     const phase = HOOK_PHASES.find((p) => p === ferry.trim());
@@ -110,10 +116,17 @@ function phaseOf(
   ] as const) {
     const value = annotations[key];
     if (value === undefined) continue;
-    const mapped = list(value).map((item) => phases[item] ?? null);
+    const items = list(value);
+    const mapped = items.map((item) => phases[item] ?? null);
     // A hook of several phases runs at the first one Ferry honours.
     const phase = HOOK_PHASES.find((p) => mapped.includes(p));
-    if (phase !== undefined) return { phase, helm };
+    if (phase !== undefined) {
+      const events = new Set(
+        items.filter((item) => phases[item] === phase).map((item) => item.split('-')[1]),
+      );
+      const only = helm && events.size === 1 ? ([...events][0] as 'install' | 'upgrade') : undefined;
+      return only === undefined ? { phase, helm } : { phase, helm, only };
+    }
     return { skipped: `${key}: ${value}: Ferry runs no such hook; the object is not applied` };
   }
   return undefined;
@@ -155,7 +168,8 @@ export function orderingOf(object: KubeObject): Ordering {
   const helmWeight = phase.helm ? annotations[HELM_WEIGHT]?.trim() : undefined;
   const weight =
     helmWeight === undefined ? wave : INTEGER.test(helmWeight) ? Number.parseInt(helmWeight, 10) : 0;
-  return { kind: 'hook', hook: { phase: phase.phase, weight, deletePolicies } };
+  const only = 'only' in phase ? { only: phase.only } : {};
+  return { kind: 'hook', hook: { phase: phase.phase, weight, deletePolicies, ...only } };
 }
 
 /** The longest name every kind takes (a Job's name becomes a label value). */

@@ -34,6 +34,8 @@ export interface ApplyOptions extends PrepareOptions {
   readonly runId?: string;
   /** How long a wave or a hook may take to become Current (default: 300 s, no deadline). */
   readonly budget?: WaitBudget;
+  /** The part's first deployment, when Helm's install hooks run (default: no previous inventory). */
+  readonly firstDeployment?: boolean;
 }
 
 export interface AppliedRevision {
@@ -70,7 +72,8 @@ export async function applyRevision(
   options: ApplyOptions,
 ): Promise<AppliedRevision> {
   const limit = pLimit(options.concurrency ?? 32);
-  const { planned, rejections, skipped } = await plan(objects, options);
+  const { planned: all, rejections, skipped } = await plan(objects, options);
+  const planned = withoutHooksOfOtherEvents(all, options, skipped);
   const app = planned.filter((p) => p.hook === undefined);
   const hooks = new Hooks(
     planned.filter((p) => p.hook !== undefined),
@@ -118,6 +121,26 @@ export async function applyRevision(
     desired: app.map((p) => p.desired),
     hooks,
   };
+}
+
+/** Helm's install hooks run at a part's first deployment only, its upgrade hooks at the others: the rest are skipped. */
+function withoutHooksOfOtherEvents(
+  planned: Planned[],
+  options: ApplyOptions,
+  skipped: ObjectResult[],
+): Planned[] {
+  const first = options.firstDeployment ?? options.previous.length === 0;
+  const now = first ? 'install' : 'upgrade';
+  return planned.filter((p) => {
+    if (p.hook?.only === undefined || p.hook.only === now) return true;
+    const why = first ? 'this is the first deployment' : 'this is not the first deployment';
+    skipped.push({
+      ref: p.ref,
+      action: 'skipped',
+      message: `${describeRef(p.ref)}: a Helm ${p.hook.only} hook, and ${why}`,
+    });
+    return false;
+  });
 }
 
 /**

@@ -34,8 +34,11 @@ export interface Planned {
   readonly hash: string;
   /** Its kind or namespace comes with this revision, so it can be checked only once they exist. */
   deferred: boolean;
-  /** Its sync wave: waves apply in order, each Current before the next. */
-  readonly wave: number;
+  /**
+   * Its sync wave: waves apply in order, each Current before the next. A Namespace or CRD of the revision
+   * comes in the earliest wave of the objects that need it.
+   */
+  wave: number;
   /** Set for a hook: run at its phase, never part of the inventory. */
   readonly hook?: HookSpec;
   live?: KubeObject | undefined;
@@ -129,5 +132,29 @@ export async function plan(objects: readonly KubeObject[], options: PrepareOptio
         : { wave: ordering.wave }),
     });
   }
+  hoistDefinitions(planned);
   return { planned, rejections, skipped };
+}
+
+/** Moves each Namespace and CRD of the revision to the earliest wave of the objects in it or of its kind. */
+function hoistDefinitions(planned: readonly Planned[]): void {
+  const earliest = new Map<string, number>();
+  const need = (key: string, wave: number) => earliest.set(key, Math.min(wave, earliest.get(key) ?? wave));
+  for (const p of planned) {
+    if (p.hook !== undefined) continue;
+    if (p.ref.namespace !== undefined) need(`Namespace/${p.ref.namespace}`, p.wave);
+    need(`kind/${groupOf(p.ref.apiVersion)}/${p.ref.kind}`, p.wave);
+  }
+  for (const p of planned) {
+    if (p.hook !== undefined) continue;
+    const spec = (p.desired.spec ?? {}) as { group?: string; names?: { kind?: string } };
+    const key =
+      p.ref.kind === 'Namespace'
+        ? `Namespace/${p.ref.name}`
+        : p.ref.kind === 'CustomResourceDefinition'
+          ? `kind/${spec.group}/${spec.names?.kind}`
+          : undefined;
+    const wave = key === undefined ? undefined : earliest.get(key);
+    if (wave !== undefined && wave < p.wave) p.wave = wave;
+  }
 }

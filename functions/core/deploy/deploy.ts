@@ -194,6 +194,7 @@ async function applyObjects(
     ignore: environment.ignoreDifferences,
     runId: run.id,
     budget,
+    firstDeployment: state?.lastApplied === undefined,
   });
   const pruned = settings.prune
     ? await pruneObjects(previous, applied.inventory, {
