@@ -118,6 +118,116 @@ describe('configuration', () => {
     assert.match(errorOf(withBudget('150%')), /must be a count or a percentage such as 25%/);
   });
 
+  describe('ordering between environments', () => {
+    type Env = Record<string, unknown>;
+    /** Apps `web` (environments staging, prod) and `db` (staging), with extra settings per environment. */
+    const withOrdering = (web: Record<string, Env>, db: Env = {}) => {
+      const input = structuredClone(valid) as unknown as { apps: { environments: Env[] }[] } & typeof valid;
+      const [staging, prod] = input.apps[0]?.environments ?? [];
+      Object.assign(staging ?? {}, web.staging);
+      Object.assign(prod ?? {}, web.prod);
+      input.apps.push({
+        name: 'db',
+        repository: 'shop',
+        path: 'deploy/db',
+        environments: [
+          { name: 'staging', cluster: 'prod', namespace: 'db', trigger: { branches: ['main'] }, ...db },
+        ],
+      } as never);
+      return input;
+    };
+
+    test('an environment depends on environments of any app; none by default', () => {
+      const config = parseConfig(
+        withOrdering({ staging: { dependsOn: [{ app: 'db', environment: 'staging' }] } }),
+      );
+      assert.deepEqual(config.apps[0]?.environments[0]?.dependsOn, [{ app: 'db', environment: 'staging' }]);
+      assert.equal(config.apps[0]?.environments[1]?.dependsOn, undefined);
+      assert.match(
+        errorOf(withOrdering({ staging: { dependsOn: [{ app: 'db', environment: 'prod' }] } })),
+        /apps\[0\]\.environments\[0\]\.dependsOn\[0\]: no environment prod of app db/,
+      );
+    });
+
+    test('a dependency cycle is refused, naming it, however far round', () => {
+      const cycle = errorOf(
+        withOrdering(
+          { staging: { dependsOn: [{ app: 'db', environment: 'staging' }] } },
+          { dependsOn: [{ app: 'web', environment: 'staging' }] },
+        ),
+      );
+      assert.match(
+        cycle,
+        /apps\[0\]\.environments\[0\]\.dependsOn: dependency cycle: web\/staging → db\/staging → web\/staging/,
+      );
+      assert.equal(cycle.match(/dependency cycle/g)?.length, 1, 'named once');
+      assert.match(
+        errorOf(withOrdering({ staging: { dependsOn: [{ app: 'web', environment: 'staging' }] } })),
+        /dependency cycle: web\/staging → web\/staging/,
+      );
+      const throughFollow = errorOf(
+        withOrdering(
+          {
+            staging: { dependsOn: [{ app: 'db', environment: 'staging' }] },
+            prod: { trigger: undefined, follow: { environment: 'staging' } },
+          },
+          { dependsOn: [{ app: 'web', environment: 'prod' }] },
+        ),
+      );
+      assert.match(throughFollow, /dependency cycle: web\/staging → db\/staging → web\/prod → web\/staging/);
+    });
+
+    test('a follower follows another environment of its app, and has no trigger of its own', () => {
+      const config = parseConfig(
+        withOrdering({ prod: { trigger: undefined, follow: { environment: 'staging', healthyFor: '10m' } } }),
+      );
+      const prod = config.apps[0]?.environments[1];
+      assert.deepEqual(prod?.follow, { environment: 'staging', healthyFor: '10m' });
+      assert.deepEqual(prod?.trigger, { branches: [], tags: [], paths: [] });
+      assert.equal(
+        parseConfig(withOrdering({ prod: { trigger: undefined, follow: { environment: 'staging' } } }))
+          .apps[0]?.environments[1]?.follow?.healthyFor,
+        '0s',
+      );
+      assert.match(
+        errorOf(withOrdering({ prod: { follow: { environment: 'staging' } } })),
+        /apps\[0\]\.environments\[1\]\.trigger: a follower has no branch or tag patterns: it deploys what staging ran/,
+      );
+      assert.match(
+        errorOf(withOrdering({ prod: { trigger: undefined, follow: { environment: 'qa' } } })),
+        /environments\[1\]\.follow\.environment: no environment named "qa" in app web/,
+      );
+      assert.match(
+        errorOf(withOrdering({ prod: { trigger: undefined, follow: { environment: 'prod' } } })),
+        /environments\[1\]\.follow\.environment: an environment cannot follow itself/,
+      );
+      assert.match(
+        errorOf(withOrdering({ prod: { trigger: undefined } })),
+        /environments\[1\]\.trigger: needs at least one branch or tag pattern/,
+        'without follow, a trigger is needed',
+      );
+      for (const healthyFor of ['10', '10 m', '1d', '', '721h']) {
+        assert.match(
+          errorOf(
+            withOrdering({ prod: { trigger: undefined, follow: { environment: 'staging', healthyFor } } }),
+          ),
+          /environments\[1\]\.follow\.healthyFor/,
+          healthyFor,
+        );
+      }
+    });
+
+    test('a parsed configuration parses again unchanged, as each function reads the one built into it', () => {
+      const config = parseConfig(
+        withOrdering({
+          staging: { dependsOn: [{ app: 'db', environment: 'staging' }] },
+          prod: { trigger: undefined, follow: { environment: 'staging', healthyFor: '1h30m' } },
+        }),
+      );
+      assert.deepEqual(parseConfig(JSON.parse(JSON.stringify(config))), config);
+    });
+  });
+
   describe('notifications', () => {
     const withWebhooks = (webhooks: unknown[], extra: Record<string, unknown> = {}) => ({
       ...valid,

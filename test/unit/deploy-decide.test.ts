@@ -208,3 +208,75 @@ describe('pins', () => {
     });
   });
 });
+
+describe('followers', () => {
+  const follower: EnvironmentConfig = {
+    ...prod,
+    trigger: { branches: [], tags: [], paths: [] },
+    follow: { environment: 'staging', healthyFor: '10m' },
+  };
+  const promoted = { target: { ref: MAIN, commit: sha('c') } };
+  const notYet = { waiting: 'waiting for staging: staging has run cccccccccccc Synced for 2m of 10m' };
+
+  test('a follower applies what the environment it follows may promote, whatever the job named', () => {
+    for (const trigger of [push, newCommit]) {
+      assert.deepEqual(
+        decide(job(trigger, sha('b')), follower, state(sha('a'), sync('Synced', sha('a'))), refs, promoted),
+        {
+          kind: 'apply',
+          target: { ref: MAIN, commit: sha('c') },
+        },
+      );
+    }
+  });
+
+  test('nothing to promote yet: the job waits, and the part is not behind', () => {
+    assert.deepEqual(
+      decide(job(newCommit, sha('c')), follower, state(sha('a'), sync('Synced', sha('a'))), refs, notYet),
+      {
+        kind: 'wait',
+        message: notYet.waiting,
+        behind: false,
+      },
+    );
+  });
+
+  test('a follower running the promoted commit is current; a rejected one is not tried again', () => {
+    assert.equal(
+      decide(job(push, sha('c')), follower, state(sha('c'), sync('Synced', sha('c'))), refs, promoted).kind,
+      'current',
+    );
+    assert.equal(
+      decide(
+        job(push, sha('c')),
+        follower,
+        state(sha('a'), sync('Failed', sha('c'), 'rejected')),
+        refs,
+        promoted,
+      ).kind,
+      'skip',
+    );
+  });
+
+  test('a heal while nothing can be promoted re-applies what the follower runs', () => {
+    assert.deepEqual(
+      decide(job(drift, sha('a')), follower, state(sha('a'), sync('OutOfSync', sha('a'))), refs, notYet),
+      {
+        kind: 'apply',
+        target: { ref: MAIN, commit: sha('a') },
+      },
+    );
+  });
+
+  test('a pin or a manual deploy wins over following', () => {
+    assert.equal(decide(job(push, sha('c')), follower, pinned, refs, promoted).kind, 'skip');
+    assert.deepEqual(
+      decide(job(manual(true), sha('d')), follower, state(sha('a'), sync('Synced', sha('a'))), refs, notYet),
+      {
+        kind: 'apply',
+        target: { ref: MAIN, commit: sha('d') },
+        pin: { ref: MAIN, commit: sha('d'), by: 'ops@example.com', at: '2026-01-01T12:00:00.000Z' },
+      },
+    );
+  });
+});

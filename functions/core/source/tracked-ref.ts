@@ -106,7 +106,7 @@ export function promotion(
   if (leader === undefined || applied === undefined)
     return { kind: 'waiting', message: `waiting for ${name}: it has applied nothing yet` };
   const { sync } = leader;
-  if (sync.status !== 'Synced' || (sync.commit !== undefined && sync.commit !== applied.commit)) {
+  if (sync.status !== 'Synced') {
     const at = short(sync.commit ?? applied.commit);
     return { kind: 'waiting', message: `waiting for ${name}: it is ${sync.status} at ${at}, not Synced` };
   }
