@@ -28,7 +28,8 @@ export interface Followed {
 
 /**
  * What a job does to a part in `state`, given the remote's refs now; for a follower, given what the environment
- * it follows has run (`followed`). A manual deploy or a pin wins over following.
+ * it follows has run (`followed`). A manual deploy or a pin wins over following; a suspended part takes no
+ * job but a manual one.
  */
 export function decide(
   job: DeployJob,
@@ -40,6 +41,9 @@ export function decide(
   const { trigger } = job;
   if (trigger.kind === 'manual')
     return decideManual(job, trigger.pin, trigger.requestedBy, environment, refs);
+  const suspended = state?.suspended;
+  if (suspended !== undefined)
+    return { kind: 'skip', message: `suspended by ${suspended.by} since ${suspended.at}; resume to deploy` };
   const pin = state?.pin;
   const heal = trigger.kind === 'reconcile' && trigger.reason === 'drift';
   if (pin !== undefined) {

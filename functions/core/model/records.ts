@@ -41,11 +41,20 @@ export interface QueuedDeploy {
   readonly at: string;
 }
 
+/** A part suspended by hand (`ferry suspend`): no push, check or reconcile deploys it until `ferry resume`. */
+export interface Suspension {
+  readonly by: string;
+  readonly at: string;
+  readonly reason?: string;
+}
+
 export interface EnvironmentState {
   readonly lastApplied?: AppliedCommit;
   readonly sync: SyncState;
   readonly inventory: readonly InventoryEntry[];
   readonly pin?: Pin;
+  /** Set while the part is suspended: jobs other than manual ones are skipped, checks look at nothing. */
+  readonly suspended?: Suspension;
   readonly queued?: QueuedDeploy;
   /** Ids of the jobs whose deployment was recorded last: a redelivered job is recognised and writes nothing. */
   readonly recentJobs: readonly string[];
@@ -115,7 +124,8 @@ export interface DriftedObject {
 
 /**
  * What a check did: nothing; enqueued a deploy of a new commit, or a heal; found one already queued; reported
- * OutOfSync; found the part pinned; found it waiting (for a dependency, or for what it follows); or failed.
+ * OutOfSync; found the part pinned; found it waiting (for a dependency, or for what it follows); found it
+ * suspended (and looked at nothing); or failed.
  */
 export type CheckAction =
   | 'none'
@@ -125,6 +135,7 @@ export type CheckAction =
   | 'out-of-sync'
   | 'pinned'
   | 'waiting'
+  | 'suspended'
   | 'error';
 
 /** One scheduled comparison of an environment part with Git and with its cluster. */

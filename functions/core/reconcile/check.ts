@@ -77,6 +77,13 @@ export async function checkEnvironment(
   }
   let head: Target | undefined;
   try {
+    const suspended = (await deps.store.get(key))?.suspended;
+    if (suspended !== undefined) {
+      const message = `suspended by ${suspended.by} since ${suspended.at}; nothing checked until resumed`;
+      const record = { ...base, drifted: [], action: 'suspended' as const, message };
+      await deps.store.recordCheck(key, record, {});
+      return record;
+    }
     const seen = await observe(key, found, deps, refs);
     head = seen.head;
     const verdict = judge(seen, found, base);
