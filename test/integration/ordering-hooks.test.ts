@@ -28,17 +28,34 @@ describe('ordering: hooks', () => {
     const { namespace, workspace } = fixture;
     const rollouts = simulateRollouts(api, namespace);
     try {
-      const migrate = job('migrate', { 'ferry.dev/hook': 'pre-sync', [RUN_SECONDS]: '2' });
+      /** The migration of a release: its pod template, immutable once the Job exists, changes with each. */
+      const migrate = (release: string) => {
+        const hook = job('migrate', { 'ferry.dev/hook': 'pre-sync', [RUN_SECONDS]: '2' });
+        const [container] = hook.spec.template.spec.containers;
+        return {
+          ...hook,
+          spec: {
+            ...hook.spec,
+            template: {
+              ...hook.spec.template,
+              spec: {
+                ...hook.spec.template.spec,
+                containers: [{ ...container, args: ['migrate', release] }],
+              },
+            },
+          },
+        };
+      };
       await workspace.commit({
         'deploy/ns.yaml': yaml(namespaceOf(namespace)),
-        'deploy/app.yaml': yaml(deployment('web', 'nginx:1.27'), migrate),
+        'deploy/app.yaml': yaml(deployment('web', 'nginx:1.27'), migrate('v1')),
       });
       await workspace.push();
       const first = await deploy(fixture.job(await workspace.commit({}, 'v1')), fixture.deps);
       assert.equal(first.result, 'succeeded', first.message);
       assert.equal(actionsOf(first, namespace)['Job ns/migrate'], 'hook-succeeded');
       const commit = await workspace.commit({
-        'deploy/app.yaml': yaml(deployment('web', 'nginx:1.28'), migrate),
+        'deploy/app.yaml': yaml(deployment('web', 'nginx:1.28'), migrate('v2')),
       });
       await workspace.push();
       const record = await deploy(fixture.job(commit), fixture.deps);
@@ -56,6 +73,11 @@ describe('ordering: hooks', () => {
       const hook = await get(`/apis/batch/v1/namespaces/${namespace}/jobs/migrate`);
       assert.ok(web !== undefined && hook !== undefined);
       assert.equal(web.spec?.template?.spec?.containers?.[0]?.image, 'nginx:1.28');
+      assert.deepEqual(
+        (hook.spec?.template?.spec?.containers?.[0] as { args?: string[] } | undefined)?.args,
+        ['migrate', 'v2'],
+        'the last deployment’s Job, whose template cannot change, did not fail validation: it was created afresh',
+      );
       assert.ok(finishedAt(hook) <= appliedAt(web), 'the Job completed before the Deployment changed');
       assert.ok(
         appliedAt(web) - createdAt(hook) >= 2000,
