@@ -48,10 +48,10 @@ export function publishDeployment(metrics: Metrics, record: DeploymentRecord, du
 }
 
 /**
- * The checks that leave a part OutOfSync: a new commit or drift reported, or a deploy or heal of it enqueued or
- * waiting. A pinned part is held there on purpose and counts as in sync; a failed check says nothing either way.
+ * The checks that leave a part OutOfSync: a new commit or drift reported, a deploy or heal of it enqueued or
+ * queued, or a deploy waiting for its dependencies. A pinned part is held there on purpose and counts as in sync; a failed check says nothing either way.
  */
-const OUT_OF_SYNC: ReadonlySet<CheckAction> = new Set(['out-of-sync', 'deploy', 'heal', 'queued']);
+const OUT_OF_SYNC: ReadonlySet<CheckAction> = new Set(['out-of-sync', 'deploy', 'heal', 'queued', 'waiting']);
 
 /**
  * One check: counted by action with the objects it found drifted; per part, whether it left the part OutOfSync
