@@ -49,7 +49,8 @@ export function publishDeployment(metrics: Metrics, record: DeploymentRecord, du
 
 /**
  * The checks that leave a part OutOfSync: a new commit or drift reported, a deploy or heal of it enqueued or
- * queued, or a deploy waiting for its dependencies. A pinned part is held there on purpose and counts as in sync; a failed check says nothing either way.
+ * queued, or a deploy waiting for its dependencies. A pinned part is held there on purpose and counts as in
+ * sync; a failed check says nothing either way.
  */
 const OUT_OF_SYNC: ReadonlySet<CheckAction> = new Set(['out-of-sync', 'deploy', 'heal', 'queued', 'waiting']);
 
