@@ -66,12 +66,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   };
   try {
     const webhookSecret = await demoSecret(join(dir, 'secrets.yaml'));
-    const webhooks = new PushWebhooks({
-      root: join(dir, 'git'),
-      cloneUrl: (repository) => `${git.baseUrl}/${repository}.git`,
-      secret: webhookSecret,
-      logger,
-    });
+    const webhooks = new PushWebhooks({ secret: webhookSecret, logger });
     // The Git server first: it is quick, and it finds a missing git before a long build.
     const git = track(services, await startGit(dir, { anonymous: true, onPush: webhooks.onPush }));
     const binaries = await untilAborted(
@@ -132,7 +127,7 @@ async function startCluster(dir: string, kubernetes: KubernetesEndpoint, service
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   const api = new KubernetesApi(config);
-  const rollouts = simulateRollouts(api);
+  const rollouts = simulateRollouts(api, undefined, { intervalMs: 250 });
   services.push({
     name: 'roll-out stand-in',
     async stop() {

@@ -2,8 +2,7 @@
 // commits and the paths they changed, signed with the webhook secret (`X-Hub-Signature-256`) and POSTed to the
 // local mode's /webhook.
 import { createHmac, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import type { RefUpdate } from '../devkit/git-server.ts';
+import type { Push, RefUpdate } from '../devkit/git-server.ts';
 import { run } from '../devkit/process.ts';
 import type { Logger } from '../functions/adapters/local/logger.ts';
 
@@ -18,10 +17,6 @@ interface Commit {
 }
 
 export interface PushWebhooksOptions {
-  /** Where the Git server keeps its bare repositories (`<root>/<owner>/<name>.git`). */
-  readonly root: string;
-  /** A repository's clone URL, as Ferry is configured with it. */
-  readonly cloneUrl: (repository: string) => string;
   readonly secret: string;
   readonly logger: Logger;
 }
@@ -41,21 +36,18 @@ export class PushWebhooks {
   }
 
   /** The Git server's `onPush`. */
-  readonly onPush = (repository: string, updates: readonly RefUpdate[]): void => {
+  readonly onPush = (push: Push): void => {
     const url = this.#url;
     if (url === undefined) return;
-    for (const update of updates) {
-      this.#deliver(url, repository, update).catch((error: unknown) =>
+    for (const update of push.updates) {
+      this.#deliver(url, push, update).catch((error: unknown) =>
         this.#options.logger.warn('demo: a push could not be delivered', { ref: update.ref, error }),
       );
     }
   };
 
-  async #deliver(url: string, repository: string, update: RefUpdate): Promise<void> {
-    const payload = await pushPayload(join(this.#options.root, `${repository}.git`), update, {
-      name: repository,
-      url: this.#options.cloneUrl(repository),
-    });
+  async #deliver(url: string, push: Push, update: RefUpdate): Promise<void> {
+    const payload = await pushPayload(push, update);
     const body = JSON.stringify(payload);
     const signature = createHmac('sha256', this.#options.secret).update(body).digest('hex');
     const response = await fetch(`${url}/webhook`, {
@@ -80,13 +72,13 @@ export class PushWebhooks {
   }
 }
 
-/** A GitHub push payload for one ref update of a bare repository. */
-async function pushPayload(repoDir: string, update: RefUpdate, repository: { name: string; url: string }) {
-  const git = (...args: string[]) => run('git', ['-C', repoDir, ...args]);
+/** A GitHub push payload for one ref update of a push. */
+async function pushPayload(push: Push, update: RefUpdate) {
+  const git = (...args: string[]) => run('git', ['-C', push.dir, ...args]);
   const created = update.before === ZERO_ID;
   const deleted = update.after === ZERO_ID;
   const head = deleted ? undefined : (await git('rev-parse', `${update.after}^{commit}`)).trim();
-  const commits = created || head === undefined ? [] : await commitsBetween(repoDir, update.before, head);
+  const commits = created || head === undefined ? [] : await commitsBetween(push.dir, update.before, head);
   const forced =
     !created &&
     head !== undefined &&
@@ -105,10 +97,10 @@ async function pushPayload(repoDir: string, update: RefUpdate, repository: { nam
     deleted,
     forced,
     repository: {
-      name: repository.name.split('/').at(-1),
-      full_name: repository.name,
-      clone_url: repository.url,
-      html_url: repository.url.replace(/\.git$/, ''),
+      name: push.repository.split('/').at(-1),
+      full_name: push.repository,
+      clone_url: push.url,
+      html_url: push.url.replace(/\.git$/, ''),
     },
     pusher: { name: 'demo' },
     head_commit: headCommit,

@@ -24,6 +24,17 @@ export interface RefUpdate {
   readonly after: string;
 }
 
+/** A push that changed refs, as a Git host tells its webhooks of one. */
+export interface Push {
+  /** `owner/name`. */
+  readonly repository: string;
+  /** Its clone URL. */
+  readonly url: string;
+  /** The bare repository on disk, to read the commits from. */
+  readonly dir: string;
+  readonly updates: readonly RefUpdate[];
+}
+
 export interface GitServerOptions {
   /** The token to accept (default: a new random one). */
   readonly token?: string;
@@ -32,10 +43,10 @@ export interface GitServerOptions {
   /** The port to listen on (default: a free one). */
   readonly port?: number;
   /**
-   * Told after each push that changed refs, with the repository's name (`owner/name`) and its updates, as a
-   * Git host sends its webhooks. Not awaited: what it does cannot hold up or fail the push.
+   * Told after each push that changed refs, as a Git host sends its webhooks. Not awaited: what it does cannot
+   * hold up or fail the push.
    */
-  readonly onPush?: (repository: string, updates: readonly RefUpdate[]) => void;
+  readonly onPush?: (push: Push) => void;
 }
 
 const ZERO_ID = '0'.repeat(40);
@@ -56,7 +67,13 @@ export async function startGit(
   await mkdir(root, { recursive: true });
   const token = options.token ?? randomBytes(24).toString('hex');
 
-  const served: Served = { root, token, anonymous: options.anonymous ?? false, onPush: options.onPush };
+  const served: Served = {
+    root,
+    token,
+    anonymous: options.anonymous ?? false,
+    onPush: options.onPush,
+    baseUrl: '',
+  };
   const server = createServer((req, res) => {
     serve(served, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -66,9 +83,10 @@ export async function startGit(
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
+  served.baseUrl = `http://127.0.0.1:${port}`;
   return {
     name: 'git',
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: served.baseUrl,
     token,
     async stop() {
       server.closeAllConnections();
@@ -97,10 +115,12 @@ interface Served {
   readonly token: string;
   readonly anonymous: boolean;
   readonly onPush: GitServerOptions['onPush'];
+  /** Known once the server listens, before any request. */
+  baseUrl: string;
 }
 
 async function serve(
-  { root, token, anonymous, onPush }: Served,
+  { root, token, anonymous, onPush, baseUrl }: Served,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -132,7 +152,7 @@ async function serve(
   await runBackend(root, `/${name}.git${rest}`, url, req, res);
   if (before === undefined || onPush === undefined) return;
   const updates = changedRefs(before, await refsOf(repoDir));
-  if (updates.length > 0) onPush(name, updates);
+  if (updates.length > 0) onPush({ repository: name, url: `${baseUrl}/${name}.git`, dir: repoDir, updates });
 }
 
 /** Runs `git http-backend` for one request and relays its answer. */

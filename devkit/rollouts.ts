@@ -15,10 +15,14 @@ interface Deployment {
 /**
  * Plays the deployment controller and the kubelets: every Deployment in the namespace (or in every namespace)
  * rolls out at once (its status is written through the status subresource), except those whose pod template
- * is annotated `ferry.test/never-ready`, which stay unavailable. A round that fails (the API server restarting)
- * is tried again.
+ * is annotated `ferry.test/never-ready`, which stay unavailable. A round (every `intervalMs`) that fails (the
+ * API server restarting) is tried again.
  */
-export function simulateRollouts(api: KubernetesApi, namespace?: string): { stop(): Promise<void> } {
+export function simulateRollouts(
+  api: KubernetesApi,
+  namespace?: string,
+  { intervalMs = 100 }: { readonly intervalMs?: number } = {},
+): { stop(): Promise<void> } {
   let running = true;
   const path =
     namespace === undefined
@@ -34,7 +38,7 @@ export function simulateRollouts(api: KubernetesApi, namespace?: string): { stop
           await rollOut(api, deployment);
         }
       }
-      await sleep(100);
+      await sleep(intervalMs);
     }
   })();
   return {

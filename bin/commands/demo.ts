@@ -8,7 +8,7 @@ import { exampleCommands, nextRelease } from '../../demo/repository.ts';
 import { createLogger, type Logger } from '../../functions/adapters/local/logger.ts';
 import { runningServer } from '../../functions/adapters/local/server-file.ts';
 import type { EnvironmentStatus, StatusReport } from '../../functions/adapters/local/status.ts';
-import { CliError, integer, oneOf, out, parse, printHelp, usage } from '../cli.ts';
+import { CliError, err, integer, oneOf, out, parse, printHelp, usage } from '../cli.ts';
 import { run as serve } from './serve.ts';
 
 export const help = usage(
@@ -131,7 +131,9 @@ async function serveDemo(demo: Demo, settings: ServeSettings, signals: DemoSigna
     signals.listening();
     demo.deliverPushesTo(url);
     const report = await untilDeployed(url, settled);
-    for (const line of await banner(demo, url, report)) out(line);
+    // With JSON logs, standard output stays JSON: the banner goes to standard error.
+    const print = settings.format === 'json' ? err : out;
+    for (const line of await banner(demo, url, report)) print(line);
   }
   return serving;
 }

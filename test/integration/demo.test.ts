@@ -55,10 +55,10 @@ class Ferry {
   stdout = '';
   stderr = '';
 
-  constructor(cwd: string, args: readonly string[]) {
+  constructor(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [FERRY, ...args], {
       cwd,
-      env: userEnvironment(),
+      env: { ...userEnvironment(), ...env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -298,6 +298,9 @@ describe('npm start with no configuration: the demo', () => {
       assert.match(demo.stdout, /INFO {2}stopped /);
       assert.match(demo.stdout, /demo: stopped/);
       assert.deepEqual(await processesMentioning(demoDir), []);
+      // Stopped, not killed: etcd closed its store after kube-apiserver let go of it.
+      const etcdLog = await readFile(join(demoDir, 'kubernetes', 'etcd.log'), 'utf8');
+      assert.match(etcdLog, /"msg":"closed etcd server"/);
       assert.throws(
         () => process.kill(-(demo.child.pid ?? 0), 0),
         { code: 'ESRCH' },
@@ -373,6 +376,36 @@ describe('npm start with a configuration', () => {
       assert.match(found.stderr, /^ {2}apps: /m);
     },
   );
+});
+
+describe('a missing prerequisite', () => {
+  /** A PATH with only a shell and the named commands, as on a machine that lacks the others. */
+  async function pathWith(commands: readonly string[]): Promise<string> {
+    const bin = join(await workingDirectory(), 'bin');
+    await mkdir(bin);
+    for (const command of ['sh', ...commands]) {
+      await symlink((await run('sh', ['-c', `command -v ${command}`])).trim(), join(bin, command));
+    }
+    return bin;
+  }
+
+  test('is one line saying what to install: git, then Go for the first build', TIMEOUT, async () => {
+    const cwd = await workingDirectory();
+    const withoutGit = new Ferry(cwd, ['serve', '--port', '0'], { PATH: await pathWith([]) });
+    assert.equal(await withoutGit.exit(), 1);
+    assert.match(withoutGit.stderr, /\nferry: git is not installed: install git 2\.30 or later\n$/);
+    // Nothing built in this cache, and no Go to build it with.
+    const withoutGo = new Ferry(cwd, ['serve', '--port', '0'], {
+      PATH: await pathWith(['git']),
+      FERRY_CACHE_DIR: await workingDirectory(),
+    });
+    assert.equal(await withoutGo.exit(), 1);
+    assert.match(
+      withoutGo.stderr,
+      /\nferry: go is not installed: install Go 1\.24 or later \(https:\/\/go\.dev\/dl\) to build kube-apiserver\n$/,
+    );
+    assert.doesNotMatch(withoutGit.stderr + withoutGo.stderr, /\n\s+at /, 'no stack trace');
+  });
 });
 
 describe('the kube-apiserver build', () => {
