@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AwsEndpoint, ensureMoto, startAws } from './aws.ts';
+import { ensureChromium } from './browser.ts';
 import { type GitEndpoint, startGit } from './git.ts';
 import { ensureKubernetesBinaries, type KubernetesEndpoint, startKubernetes } from './kubernetes.ts';
 import { MissingPrerequisite, type Service } from './process.ts';
@@ -82,8 +83,10 @@ export async function runWithTestbed(args: readonly string[]): Promise<never> {
   const log = (line: string) => console.log(`testbed: ${line}`);
   const started = Date.now();
   let testbed: Testbed;
+  let chromium: string;
   try {
-    testbed = await startTestbed(log);
+    // The status page's browser tests need Chromium: installed beside the servers where it is missing.
+    [testbed, chromium] = await Promise.all([startTestbed(log), ensureChromium(log)]);
   } catch (error) {
     log(error instanceof MissingPrerequisite ? `missing prerequisite: ${error.message}` : String(error));
     process.exit(1);
@@ -93,7 +96,7 @@ export async function runWithTestbed(args: readonly string[]): Promise<never> {
   let code = 1;
   try {
     const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...testbedEnvironment(testbed) },
+      env: { ...process.env, ...testbedEnvironment(testbed), TESTBED_CHROMIUM: chromium },
       stdio: 'inherit',
     });
     [code] = (await once(child, 'exit')) as [number];
