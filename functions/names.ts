@@ -52,6 +52,17 @@ export const METRICS = {
   serviceDimension: 'service',
 } as const;
 
+/**
+ * What the stack tells the CLI (`ferry … --stack NAME`): the outputs naming its table and queues, and the template
+ * metadata key holding the configuration it was deployed with.
+ */
+export const STACK = {
+  tableOutput: 'StateTableName',
+  deployQueueOutput: 'DeployQueueUrl',
+  deadLetterQueueOutput: 'DeployDeadLetterQueueUrl',
+  configMetadata: 'Ferry::Configuration',
+} as const;
+
 /** Partition key prefixes of the state table. */
 export const KEY_PREFIX = {
   delivery: 'DELIVERY#',

@@ -4,7 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
-import { ENV } from '../functions/names.ts';
+import { ENV, STACK } from '../functions/names.ts';
 import { ClusterAccess } from './cluster-access.ts';
 import { DeployPipeline } from './deploy-pipeline.ts';
 import {
@@ -158,9 +158,23 @@ export class FerryStack extends Stack {
       description: 'Role that dry-runs against the clusters to find drift (has an EKS access entry on each)',
       value: this.schedule.reconciler.role.roleArn,
     });
-    new CfnOutput(this, 'DeployDeadLetterQueueUrl', {
-      description: 'Deploy jobs that failed every attempt; redrive them from the SQS console once fixed',
+    this.operatorOutputs(config);
+  }
+
+  /** What `ferry … --stack` reads with the caller's credentials: the table, the queues and the configuration. */
+  private operatorOutputs(config: Config): void {
+    new CfnOutput(this, STACK.deadLetterQueueOutput, {
+      description: 'Deploy jobs that failed every attempt; `ferry redrive --stack` puts them back once fixed',
       value: this.deployPipeline.deadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, STACK.tableOutput, {
+      description: 'DynamoDB table of the parts, their history, checks and locks',
+      value: this.state.table.tableName,
+    });
+    new CfnOutput(this, STACK.deployQueueOutput, {
+      description: 'SQS FIFO queue of deploy jobs (one message group per part)',
+      value: this.deployPipeline.queue.queueUrl,
+    });
+    this.templateOptions.metadata = { ...this.templateOptions.metadata, [STACK.configMetadata]: config };
   }
 }

@@ -12,7 +12,9 @@ import type {
   DeploymentRecord,
   EnvironmentState,
   StateChange,
+  Suspension,
 } from './model/records.ts';
+import type { DeadLetterStatus, PartSnapshot, QueueSnapshot } from './model/status.ts';
 import type { KubeObject, ObjectRef } from './objects.ts';
 
 /** The deploy queue: FIFO per part (`partId`), deduplicated by job id. */
@@ -166,4 +168,29 @@ export interface StatusReporter {
 export interface Notifier {
   readonly name: string;
   notify(change: SyncChange): Promise<void>;
+}
+
+/**
+ * What an operator reads of an install (the local state directory, or an AWS stack's table and queues): the
+ * operations read model's sources. Reads only: nothing here takes a job from the queue or changes a part.
+ */
+export interface OperationsReader {
+  /** The parts to show: the configured ones and any other the store can list (a DynamoDB table lists none). */
+  parts(configured: readonly PartKey[]): Promise<PartKey[]>;
+  part(key: PartKey): Promise<PartSnapshot>;
+  /** Newest first. */
+  history(key: PartKey, limit: number): Promise<DeploymentRecord[]>;
+  /** Newest first; checks are kept a week. */
+  checks(key: PartKey, limit: number): Promise<CheckRecord[]>;
+  queue(): Promise<QueueSnapshot>;
+  /** The deploy queue's dead letters, oldest first; they stay where they are. */
+  deadLetters(): Promise<DeadLetterStatus[]>;
+}
+
+/** What an operator does to an install: enqueue manual jobs, redrive dead letters, suspend and resume parts. */
+export interface Operations extends OperationsReader, JobQueue {
+  /** Puts the dead letters of these ids back on the deploy queue; resolves the ids it found and put back. */
+  redrive(ids: readonly string[]): Promise<string[]>;
+  /** Suspends the part (it takes no pushes or checks, only manual jobs), or with null resumes it. */
+  suspend(key: PartKey, suspension: Suspension | null): Promise<void>;
 }

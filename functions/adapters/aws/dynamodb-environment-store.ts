@@ -9,6 +9,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -21,8 +22,10 @@ import {
   type EnvironmentState,
   recentJobsAfter,
   type StateChange,
+  type Suspension,
   UNKNOWN_SYNC,
 } from '../../core/model/records.ts';
+import type { PartSnapshot } from '../../core/model/status.ts';
 import type { KubeObject } from '../../core/objects.ts';
 import type { CheckStore, EnvironmentStore } from '../../core/ports.ts';
 import { KEY_PREFIX } from '../../names.ts';
@@ -55,17 +58,55 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
         ConsistentRead: true,
       }),
     );
-    const state = Items.find((item) => item.sk === 'STATE');
-    if (state === undefined) return undefined;
-    const inventory = Items.find((item) => item.sk === 'INVENTORY');
+    return stateOf(Items);
+  }
+
+  /** The part's state, latest check and lock (while a deployment holds it), for the operations read model. */
+  async summary(key: PartKey): Promise<PartSnapshot> {
+    const { Items = [] } = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': partition(key), ':from': 'INVENTORY', ':to': 'STATE' },
+      }),
+    );
+    const item = Items.find((i) => i.sk === 'STATE');
+    const lock = item?.lock as { owner: string; expiresAt: number } | undefined;
+    const held = lock !== undefined && lock.expiresAt >= Math.floor(Date.now() / 1000);
     return {
-      ...(state.lastApplied === undefined ? {} : { lastApplied: state.lastApplied }),
-      ...(state.pin === undefined ? {} : { pin: state.pin }),
-      ...(state.queued === undefined ? {} : { queued: state.queued }),
-      sync: state.sync ?? UNKNOWN_SYNC,
-      inventory: inventory === undefined ? [] : unpack<InventoryEntry[]>(inventory.entries),
-      recentJobs: state.recentJobs ?? [],
+      state: stateOf(Items),
+      lastCheck: item?.lastCheck === undefined ? undefined : unpackCheck(item.lastCheck),
+      lock: held
+        ? { owner: lock.owner, expiresAt: new Date(lock.expiresAt * 1000).toISOString() }
+        : undefined,
     };
+  }
+
+  /** The part's recent checks, newest first (they expire after a week). */
+  async listChecks(key: PartKey, limit: number): Promise<CheckRecord[]> {
+    const { Items = [] } = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :check)',
+        ExpressionAttributeValues: { ':pk': partition(key), ':check': 'CHECK#' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map(({ pk: _, sk: __, expiresAt: ___, ...check }) => unpackCheck(check));
+  }
+
+  /** Suspends the part (creating its state when needed), or with null resumes it. */
+  async setSuspended(key: PartKey, suspension: Suspension | null): Promise<void> {
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: partition(key), sk: 'STATE' },
+        ...(suspension === null
+          ? { UpdateExpression: 'REMOVE suspended' }
+          : { UpdateExpression: 'SET suspended = :s', ExpressionAttributeValues: { ':s': suspension } }),
+      }),
+    );
   }
 
   async lock(key: PartKey, owner: string, ttlSeconds: number): Promise<boolean> {
@@ -279,6 +320,24 @@ function inventoryItem(pk: string, inventory: readonly InventoryEntry[], deploym
 }
 
 const packedCheck = (check: CheckRecord) => ({ ...check, drifted: pack(check.drifted) });
+const unpackCheck = (item: Record<string, unknown>): CheckRecord =>
+  ({ ...item, drifted: unpack<CheckRecord['drifted']>(item.drifted) }) as CheckRecord;
+
+/** A part's state from its STATE and INVENTORY items, or undefined when it has none. */
+function stateOf(items: NonNullable<QueryCommandOutput['Items']>): EnvironmentState | undefined {
+  const state = items.find((item) => item.sk === 'STATE');
+  if (state === undefined) return undefined;
+  const inventory = items.find((item) => item.sk === 'INVENTORY');
+  return {
+    ...(state.lastApplied === undefined ? {} : { lastApplied: state.lastApplied }),
+    ...(state.pin === undefined ? {} : { pin: state.pin }),
+    ...(state.queued === undefined ? {} : { queued: state.queued }),
+    ...(state.suspended === undefined ? {} : { suspended: state.suspended }),
+    sync: state.sync ?? UNKNOWN_SYNC,
+    inventory: inventory === undefined ? [] : unpack<InventoryEntry[]>(inventory.entries),
+    recentJobs: state.recentJobs ?? [],
+  };
+}
 
 /** Largest compressed desired state kept; a larger revision is rendered again when a check needs it. */
 const MAX_DESIRED_BYTES = 350 * 1024;

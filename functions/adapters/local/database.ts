@@ -13,13 +13,14 @@ export const systemClock: Clock = () => Date.now();
 const DATABASE_FILE = 'ferry.db';
 
 /** Schema version in `PRAGMA user_version`; a newer database than this code knows is refused. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** What turns a database of each older version into the next one. */
 const MIGRATIONS: Readonly<Record<number, string>> = {
   1: `ALTER TABLE environments ADD COLUMN pin TEXT;
       ALTER TABLE environments ADD COLUMN queued TEXT;
       ALTER TABLE environments ADD COLUMN recent_jobs TEXT;`,
+  2: 'ALTER TABLE environments ADD COLUMN suspended TEXT;',
 };
 
 const SCHEMA = `
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS environments (
   pin TEXT,
   queued TEXT,
   recent_jobs TEXT,
+  suspended TEXT,
   PRIMARY KEY (app, environment, part)
 );
 CREATE TABLE IF NOT EXISTS deployments (

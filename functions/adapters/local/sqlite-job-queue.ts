@@ -175,6 +175,32 @@ export class SqliteJobQueue implements JobQueue {
     this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id);
   }
 
+  /**
+   * Puts dead letters back on the queue, behind the jobs of their group, runnable now with their attempts
+   * counted afresh; returns the new job ids by the dead letters' ids. A redrive is deliberate: no deduplication.
+   */
+  redrive(ids: readonly number[]): Map<number, number> {
+    const now = this.#now();
+    const moved = transaction(this.#db, () => {
+      const back = new Map<number, number>();
+      for (const id of ids) {
+        const row = this.#db.prepare('SELECT * FROM dead_letters WHERE id = ?').get(id) as JobRow | undefined;
+        if (row === undefined) continue;
+        const { lastInsertRowid } = this.#db
+          .prepare(
+            `INSERT INTO jobs (job_group, deduplication_id, body, enqueued_at, available_at)
+             VALUES (?, ?, ?, ?, ?)`,
+          )
+          .run(row.job_group, row.deduplication_id, row.body, row.enqueued_at, now);
+        this.#db.prepare('DELETE FROM dead_letters WHERE id = ?').run(id);
+        back.set(id, Number(lastInsertRowid));
+      }
+      return back;
+    });
+    if (moved.size > 0) for (const listener of this.#listeners) listener();
+    return moved;
+  }
+
   /** Whether a job is still queued or running. */
   has(id: number): boolean {
     return this.#db.prepare('SELECT 1 FROM jobs WHERE id = ?').get(id) !== undefined;

@@ -9,6 +9,7 @@ import {
   type EnvironmentState,
   recentJobsAfter,
   type StateChange,
+  type Suspension,
   UNKNOWN_SYNC,
 } from '../../core/model/records.ts';
 import type { KubeObject } from '../../core/objects.ts';
@@ -33,6 +34,7 @@ interface EnvironmentRow {
   pin: string | null;
   queued: string | null;
   recent_jobs: string | null;
+  suspended: string | null;
 }
 
 /** What the status page shows of one environment part. */
@@ -280,6 +282,16 @@ export class SqliteStore implements EnvironmentStore, CheckStore, DeliveryLog {
     };
   }
 
+  /** Suspends the part (creating its state when needed), or with null resumes it. */
+  setSuspended(key: PartKey, suspension: Suspension | null): void {
+    this.#db
+      .prepare(
+        `INSERT INTO environments (app, environment, part, suspended) VALUES (?, ?, ?, ?)
+         ON CONFLICT (app, environment, part) DO UPDATE SET suspended = excluded.suspended`,
+      )
+      .run(...keyValues(key), json(suspension));
+  }
+
   /** The recent checks of an environment part, newest first. */
   listChecks(key: PartKey, limit: number): CheckRecord[] {
     const rows = this.#db
@@ -294,6 +306,7 @@ function stateOf(row: EnvironmentRow): EnvironmentState {
     ...(row.last_applied === null ? {} : { lastApplied: JSON.parse(row.last_applied) }),
     ...(row.pin === null ? {} : { pin: JSON.parse(row.pin) }),
     ...(row.queued === null ? {} : { queued: JSON.parse(row.queued) }),
+    ...(row.suspended === null ? {} : { suspended: JSON.parse(row.suspended) }),
     sync: row.sync === null ? UNKNOWN_SYNC : JSON.parse(row.sync),
     inventory: row.inventory === null ? [] : (JSON.parse(row.inventory) as InventoryEntry[]),
     recentJobs: row.recent_jobs === null ? [] : JSON.parse(row.recent_jobs),
