@@ -10,7 +10,7 @@ version=$1
 out=$2
 [ -x "$out/bin/kube-apiserver" ] && [ -x "$out/bin/etcd" ] && exit 0
 command -v go >/dev/null || { echo "missing prerequisite: go (install Go 1.24 or later from https://go.dev/dl)" >&2; exit 3; }
-command -v flock >/dev/null || { echo "missing prerequisite: flock (install util-linux)" >&2; exit 3; }
+command -v flock >/dev/null || { echo "missing prerequisite: flock is not installed: install util-linux, which provides it" >&2; exit 3; }
 
 mkdir -p "$(dirname "$out")"
 exec 9>"$out.lock"
