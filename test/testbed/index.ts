@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type AwsEndpoint, ensureMoto, startAws } from './aws.ts';
 import { ensureChromium } from './browser.ts';
 import { type GitEndpoint, startGit } from './git.ts';
+import { ensureGitea, type GiteaEndpoint, startGitea } from './gitea.ts';
 import { ensureKubernetesBinaries, type KubernetesEndpoint, startKubernetes } from './kubernetes.ts';
 import { MissingPrerequisite, type Service } from './process.ts';
 
@@ -15,6 +16,7 @@ export interface TestbedEndpoints {
   readonly kubernetes: KubernetesEndpoint;
   readonly aws: AwsEndpoint;
   readonly git: GitEndpoint;
+  readonly gitea: GiteaEndpoint;
   /** The servers' data; removed when the test bed stops. Tests may keep their own servers' data under it. */
   readonly workDir: string;
 }
@@ -24,10 +26,14 @@ export interface Testbed extends TestbedEndpoints {
   stop(): Promise<void>;
 }
 
-/** Starts a real kube-apiserver with etcd, moto and a Git smart-HTTP server, each on a free loopback port. */
+/** Starts a real kube-apiserver with etcd, moto, a Git smart-HTTP server and Gitea, each on a free loopback port. */
 export async function startTestbed(log: (line: string) => void): Promise<Testbed> {
   // Builds and installs first, in parallel: they are the slow part of a first run and need no ports.
-  const [binaries, motoServer] = await Promise.all([ensureKubernetesBinaries(log), ensureMoto(log)]);
+  const [binaries, motoServer, giteaBuild] = await Promise.all([
+    ensureKubernetesBinaries(log),
+    ensureMoto(log),
+    ensureGitea(log),
+  ]);
   const workDir = await mkdtemp(join(tmpdir(), 'ferry-testbed-'));
   const services: Service[] = [];
   const stop = async () => {
@@ -39,12 +45,13 @@ export async function startTestbed(log: (line: string) => void): Promise<Testbed
     return service;
   };
   try {
-    const [kubernetes, aws, git] = await Promise.all([
+    const [kubernetes, aws, git, gitea] = await Promise.all([
       startKubernetes(binaries, workDir).then(track),
       startAws(motoServer, workDir).then(track),
       startGit(workDir).then(track),
+      startGitea(giteaBuild, workDir).then(track),
     ]);
-    return { kubernetes, aws, git, workDir, stop };
+    return { kubernetes, aws, git, gitea, workDir, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -56,6 +63,7 @@ export function testbedEnvironment({
   kubernetes,
   aws,
   git,
+  gitea,
   workDir,
 }: TestbedEndpoints): Record<string, string> {
   return {
@@ -72,6 +80,10 @@ export function testbedEnvironment({
     AWS_SECRET_ACCESS_KEY: 'testbed',
     TESTBED_GIT_URL: git.baseUrl,
     TESTBED_GIT_TOKEN: git.token,
+    TESTBED_GITEA_URL: gitea.url,
+    TESTBED_GITEA_USER: gitea.user,
+    TESTBED_GITEA_PASSWORD: gitea.password,
+    TESTBED_GITEA_TOKEN: gitea.token,
   };
 }
 
@@ -92,7 +104,9 @@ export async function runWithTestbed(args: readonly string[]): Promise<never> {
     process.exit(1);
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  log(`kube-apiserver ${testbed.kubernetes.version}, moto and git ready in ${seconds}s`);
+  log(
+    `kube-apiserver ${testbed.kubernetes.version}, moto, git and Gitea ${testbed.gitea.version} ready in ${seconds}s`,
+  );
   let code = 1;
   try {
     const child = spawn(process.execPath, args, {

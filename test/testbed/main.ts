@@ -5,7 +5,7 @@ import { MissingPrerequisite, startTestbed } from './index.ts';
 const log = (line: string) => console.error(`testbed: ${line}`);
 try {
   const testbed = await startTestbed(log);
-  const { kubernetes, aws, git } = testbed;
+  const { kubernetes, aws, git, gitea } = testbed;
   console.log(
     JSON.stringify({
       kubernetes: {
@@ -16,6 +16,13 @@ try {
       },
       aws: { endpoint: aws.endpoint, region: 'us-east-1' },
       git: { baseUrl: git.baseUrl, token: git.token },
+      gitea: {
+        url: gitea.url,
+        user: gitea.user,
+        password: gitea.password,
+        token: gitea.token,
+        version: gitea.version,
+      },
     }),
   );
   log('running; press Ctrl-C to stop');
