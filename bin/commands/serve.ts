@@ -10,7 +10,7 @@ import {
   StateDirectoryBusy,
   updateServerFile,
 } from '../../functions/adapters/local/server-file.ts';
-import { collectStatus } from '../../functions/adapters/local/status.ts';
+import { collectStatus, LocalOperations } from '../../functions/adapters/local/status.ts';
 import type { Config } from '../../functions/core/config.ts';
 import { configuredParts } from '../../functions/core/model/part.ts';
 import {
@@ -145,6 +145,7 @@ async function serveUntilStopped(
   const http = await listen(settings, {
     webhook: runtime.intake(),
     status: () => collectStatus(state.store, state.queue, config),
+    page: { reader: new LocalOperations(state.store, state.queue), config },
     health: () => ({ status: 'ok', startedAt, runningJobs: worker.running }),
     maxBodyBytes: config.settings.maxWebhookBodyBytes + 64 * 1024,
     logger,

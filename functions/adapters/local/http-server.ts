@@ -1,8 +1,10 @@
 // The local mode's front door: the HTTP adapter of the intake (as the webhook Lambda is API Gateway's), plus a
-// health check and a status page.
+// health check, the status as JSON and the status page (`/` and a page per part, the ui adapter's).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebhookRequest, WebhookResponse } from '../../core/intake/request.ts';
+import { servePage } from '../ui/pages.ts';
+import type { StatusPageSource } from '../ui/view.ts';
 import type { Logger } from './logger.ts';
 
 export interface HttpServerOptions {
@@ -13,6 +15,8 @@ export interface HttpServerOptions {
   readonly webhook: (request: WebhookRequest) => Promise<WebhookResponse>;
   /** The body of `GET /status`. */
   readonly status: () => unknown | Promise<unknown>;
+  /** What the status page (`GET /`, `GET /parts/...`) reads; without it, the server has no page. */
+  readonly page?: StatusPageSource;
   /** The body of `GET /healthz`. */
   readonly health: () => unknown;
   /**
@@ -98,7 +102,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return send(response, 200, path === '/healthz' ? options.health() : await options.status());
     }
     request.resume();
-    send(response, 404, { error: 'not found: POST /webhook, GET /healthz or GET /status' });
+    if (options.page !== undefined && (await servePage(request, response, options.page))) return;
+    send(response, 404, {
+      error: `not found: POST /webhook, GET /healthz or GET /status${options.page === undefined ? '' : ', or the status page at GET /'}`,
+    });
   }
 
   await new Promise<void>((resolve, reject) => {
