@@ -1,6 +1,7 @@
 // What every `ferry` command shares: reading its command line, its help text, the two kinds of failure it
-// reports and where its output goes. It imports nothing but node:util, so that `ferry --help` starts at once.
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+// reports, where its output goes and its colours. It imports nothing but node:util, so that `ferry --help`
+// starts at once.
+import { type ParseArgsOptionsConfig, parseArgs, styleText } from 'node:util';
 
 /** A wrong command line: the message, and the command whose help to point at (none: `ferry --help`). */
 export class UsageError extends Error {
@@ -12,9 +13,14 @@ export class UsageError extends Error {
   }
 }
 
-/** A failure the user can act on: printed as it is, exit code 1. */
+/** A failure the user can act on: printed as it is, exit code 1 (or the command's own, e.g. 2 for `diff`). */
 export class CliError extends Error {
   override name = 'CliError';
+  readonly exitCode: number;
+  constructor(message: string, options: { readonly exitCode?: number; readonly cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.exitCode = options.exitCode ?? 1;
+  }
 }
 
 /** One `ferry` command, as the dispatcher loads it. */
@@ -25,6 +31,16 @@ export interface Command {
 
 export const out = (text: string): void => void process.stdout.write(`${text}\n`);
 export const err = (text: string): void => void process.stderr.write(`${text}\n`);
+
+/** The colours and styles output uses. */
+export type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'bold' | 'dim';
+
+/**
+ * Text in a style on standard output, plain when it is not a terminal or `NO_COLOR` is set (`FORCE_COLOR`
+ * forces colour), as Node's styleText decides.
+ */
+export const paint = (style: Style, text: string): string =>
+  styleText(style, text, { stream: process.stdout });
 
 export const defaultConfigPath = (): string => process.env.FERRY_CONFIG_FILE || 'ferry.config.yaml';
 export const defaultStateDir = (): string => process.env.FERRY_STATE_DIR || '.ferry';

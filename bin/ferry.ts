@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `ferry` command: the local mode (`ferry serve`, which `npm start` runs) and the tools around it. This
+// The `ferry` command: the local mode (`ferry serve`, which `npm start` runs) and the commands that operate an
+// install, local or on AWS. This
 // file only dispatches: each command is a module of `commands/`, loaded when it runs, and the local mode's
 // wiring is its composition root, `functions/runtime/local.ts`. `serve` with no configuration given or found
 // runs the demo instead, so that `npm start` on a fresh clone deploys something.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type Command, defaultConfigPath, err, out, printHelp, UsageError } from './cli.ts';
+import { CliError, type Command, defaultConfigPath, err, out, printHelp, UsageError } from './cli.ts';
 
 const COMMANDS: Readonly<Record<string, { readonly summary: string; load(): Promise<Command> }>> = {
   serve: {
@@ -18,22 +19,49 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; load(): Prom
   },
   validate: { summary: 'Check a configuration file', load: () => import('./commands/validate.ts') },
   status: {
-    summary: "Show every environment's state, pins, the deploy queue and its dead letters",
+    summary: 'Show every part: sync, applied and head commits, pin, last check and result; the queue',
     load: () => import('./commands/status.ts'),
   },
+  ui: { summary: 'Serve the status page on this machine', load: () => import('./commands/ui.ts') },
+  history: {
+    summary: "List a part's deployments with short ids: commit, trigger, result, duration, objects",
+    load: () => import('./commands/history.ts'),
+  },
+  diff: {
+    summary: 'Compare the live cluster with a revision (exit code 1 when they differ)',
+    load: () => import('./commands/diff.ts'),
+  },
   deploy: {
-    summary: 'Deploy a branch or tag of an environment now, or pin it at a commit (a rollback)',
+    summary: 'Deploy a branch or tag of an environment now, or pin it at a commit',
     load: () => import('./commands/deploy.ts'),
   },
+  rollback: {
+    summary: "Pin a part at an earlier deployment's commit (or any commit)",
+    load: () => import('./commands/rollback.ts'),
+  },
+  suspend: {
+    summary: 'Stop pushes and checks from deploying a part until it is resumed',
+    load: () => import('./commands/suspend.ts'),
+  },
   resume: {
-    summary: 'Release a pinned environment: it follows its branch or tags again',
+    summary: 'Lift a suspension and release a pin: the part follows its branch or tags again',
     load: () => import('./commands/resume.ts'),
+  },
+  wait: {
+    summary: 'Wait until a part is Synced (at a commit), for scripts and CI',
+    load: () => import('./commands/wait.ts'),
+  },
+  redrive: {
+    summary: 'Show the dead letters, then put them back on the deploy queue',
+    load: () => import('./commands/redrive.ts'),
   },
 };
 
 const HELP = `Usage: ferry <command> [options]
 
-Ferry's local mode and tools: the same deploys as in AWS, on one machine, with state in a local directory.
+Ferry's local mode, and the commands that operate an install: the local mode's state directory
+(--state-dir, default .ferry) or an AWS install (--stack NAME --region R, with your AWS credentials), with the
+same output for both.
 
 Commands:
 ${Object.entries(COMMANDS)
@@ -92,6 +120,6 @@ main(process.argv.slice(2)).then(
     }
     // Known failures are one clear line; anything else is reported without a stack trace too.
     err(`ferry: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+    process.exit(error instanceof CliError ? error.exitCode : 1);
   },
 );

@@ -1,75 +1,51 @@
-// `ferry status`: what the state directory holds, whether or not a server runs on it.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { databasePath } from '../../functions/adapters/local/database.ts';
-import { runningServer } from '../../functions/adapters/local/server-file.ts';
-import { formatStatus, readStatus } from '../../functions/adapters/local/status.ts';
-import type { Config } from '../../functions/core/config.ts';
-import { errorMessage } from '../../functions/core/errors.ts';
-import {
-  CliError,
-  defaultConfigPath,
-  defaultStateDir,
-  err,
-  out,
-  parse,
-  printHelp,
-  STATE_DIR_HELP,
-  usage,
-} from '../cli.ts';
-import { readConfig } from '../inputs.ts';
+// `ferry status`: every part of an install (a state directory, or an AWS stack) as a table, each part's last
+// result, check and holds with their messages whole, then the deploy queue and its dead letters.
+import { CliError, out, parse, printHelp, UsageError, usage } from '../cli.ts';
+import { formatStatus } from '../present.ts';
+import { openTarget, TARGET_HELP, TARGET_OPTIONS } from '../target.ts';
 
 export const help = usage(
-  'ferry status [options]',
-  `Prints every environment part's last applied commit, sync status, pin, last check and last deployments, and
-the deploy queue with its dead letters, from the state directory (a server may be running or not). A pinned
-part shows the commit it is held at, by whom, since when, and the head its last check found.`,
-  [
-    STATE_DIR_HELP,
-    [
-      '-c, --config <file>',
-      'Also list the configured parts never deployed (default: ferry.config.yaml if present)',
-    ],
-    ['--json', 'Print the status as JSON (as GET /status answers)'],
-  ],
+  'ferry status [<app>[/<environment>]] [options]',
+  `Shows every environment part (or one app's, or one environment's): its sync status, applied and head commits,
+pin, suspension and last check, with its last deployment's result and whole message, then the deploy queue
+and its dead letters. Reads a state directory (a server may be running or not) or, with --stack, an AWS
+install, with the same output.`,
+  [['--json', 'Print the status as JSON (as GET /status answers)'], ...TARGET_HELP],
 );
 
 export async function run(args: readonly string[]): Promise<number> {
-  const { values } = parse('status', args, {
-    'state-dir': { type: 'string' },
-    config: { type: 'string', short: 'c' },
-    json: { type: 'boolean', default: false },
-  });
-  if (values.help) return printHelp(help);
-  const stateDir = resolve(values['state-dir'] ?? defaultStateDir());
-  if (!existsSync(databasePath(stateDir))) {
-    throw new CliError(
-      `no Ferry state in ${stateDir}: start \`ferry serve\` there, or pass --state-dir <dir>`,
-    );
-  }
-  const report = await readStatus(stateDir, await configOf(values.config));
-  if (values.json) {
-    out(JSON.stringify(report, null, 2));
-    return 0;
-  }
-  const server = runningServer(stateDir);
-  out(
-    server === undefined
-      ? `State: ${stateDir} (no server running)`
-      : `State: ${stateDir} (server pid ${server.pid} at ${server.url})`,
+  const { values, positionals } = parse(
+    'status',
+    args,
+    { ...TARGET_OPTIONS, json: { type: 'boolean', default: false } },
+    true,
   );
-  out('');
-  out(formatStatus(report));
-  return 0;
-}
-
-/** The configuration given, else the default one if it is there and loads. */
-async function configOf(path: string | undefined): Promise<Config | undefined> {
-  if (path !== undefined) return readConfig(path);
-  if (!existsSync(defaultConfigPath())) return undefined;
-  // The status is in the state directory: a configuration that does not load only hides the unused parts.
-  return readConfig(defaultConfigPath()).catch((error: unknown) => {
-    err(`warning: ${errorMessage(error).split('\n')[0]}; listing only what the state directory holds`);
-    return undefined;
-  });
+  if (values.help) return printHelp(help);
+  if (positionals.length > 1) throw new UsageError('expected at most one <app>[/<environment>]', 'status');
+  const [app, environment, ...extra] = positionals[0]?.split('/') ?? [];
+  if (app === '' || environment === '' || extra.length > 0) {
+    throw new UsageError(`"${positionals[0]}" is not <app>[/<environment>]`, 'status');
+  }
+  const target = await openTarget('status', values, { existing: true });
+  try {
+    if (target.kind === 'aws' && target.config === undefined) {
+      throw new CliError(`${target.title} carries no configuration to list its parts: pass --config <file>`);
+    }
+    const { collectStatus } = await import('../../functions/core/operate/status.ts');
+    const filter = {
+      ...(app === undefined ? {} : { app }),
+      ...(environment === undefined ? {} : { environment }),
+    };
+    const report = await collectStatus(target.operations, target.config, { filter });
+    if (values.json) {
+      out(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    out(target.title);
+    out('');
+    out(formatStatus(report));
+    return 0;
+  } finally {
+    target.close();
+  }
 }
