@@ -69,7 +69,7 @@ export function triggerText(trigger: JobTrigger): string {
   const { kind } = trigger;
   switch (trigger.kind) {
     case 'push':
-      return `a push (${trigger.provider})`;
+      return `a push from ${trigger.provider}`;
     case 'reconcile':
       return trigger.reason === 'drift' ? 'a check found drift (heal)' : 'a check found a new commit';
     case 'manual':

@@ -8,6 +8,7 @@ import {
   oneLine,
   partLabel,
   partPath,
+  plural,
   scrolling,
   statusBadge,
   timeOf,
@@ -132,7 +133,7 @@ ${
 }
 </section>
 <section aria-labelledby="queue"><h2 id="queue">Deploy queue</h2>
-<p>${queue.queued} queued, ${queue.running} running, ${queue.deadLetters.length} dead letters.</p>
+<p>${queue.queued} queued, ${queue.running} running, ${plural(queue.deadLetters.length, 'dead letter')}.</p>
 ${queueTables(queue, view.generatedAt)}
 </section>`;
 }
