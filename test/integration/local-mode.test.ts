@@ -339,7 +339,7 @@ async function deploysOnce(server: Server, s: Site, payload: Record<string, unkn
 async function rollsBackThroughTheServer(server: Server, s: Site, commit: string): Promise<void> {
   const enqueued = await ferry(['deploy', s.app, 'staging', commit, ...siteOptions(s)], s.env);
   assert.equal(enqueued.code, 0, enqueued.stderr);
-  assert.match(enqueued.stdout, /Enqueued job #\d+ to deploy .*\nThe server \(pid \d+/);
+  assert.match(enqueued.stdout, /Enqueued job \w+ to deploy .*\nThe server \(pid \d+/);
   const rolledBack = await server.part(
     s.app,
     'the rollback is applied',
@@ -374,9 +374,9 @@ async function deploysWithoutAServer(s: Site, head: string): Promise<void> {
   const status = await ferry(['status', '--state-dir', s.stateDir, '--config', s.configFile]);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /no server running/);
-  assert.match(status.stdout, new RegExp(`${s.app}/staging/app\\n  sync: +Synced`));
-  assert.doesNotMatch(status.stdout, /pinned:/, 'the explicit deploy of main released the pin');
-  assert.match(status.stdout, new RegExp(`applied: +${head.slice(0, 12)} refs/heads/main`));
+  assert.match(status.stdout, new RegExp(`^${s.app}/staging/app +Synced +${head.slice(0, 12)} `, 'm'));
+  assert.doesNotMatch(status.stdout, /pinned at/, 'the explicit deploy of main released the pin');
+  assert.match(status.stdout, new RegExp(`last result: succeeded ${head.slice(0, 12)} manual`));
   assert.match(status.stdout, /Queue: 0 queued, 0 running, 0 dead letters/);
 
   const unknown = await ferry(['deploy', s.app, 'nowhere', head, ...siteOptions(s)], s.env);
@@ -588,7 +588,7 @@ async function holdsThroughTicks(server: Server, s: Site, pinned: string, head: 
   assert.match(
     status.stdout,
     new RegExp(
-      `pinned: +at ${pinned.slice(0, 12)} \\(refs/heads/main\\) by ${userInfo().username} since \\S+; head ${head.slice(0, 12)}`,
+      `pinned at ${pinned.slice(0, 12)} \\(refs/heads/main\\) by ${userInfo().username} since \\S+; head ${head.slice(0, 12)}`,
     ),
   );
 }
@@ -608,7 +608,7 @@ describe('ferry serve: pins', () => {
       assert.equal(pinned.code, 0, pinned.stderr);
       assert.match(
         pinned.stdout,
-        /Enqueued job #\d+ to deploy .* \(refs\/heads\/main\) to .*, pinned there\./,
+        /Enqueued job \w+ to deploy .* \(refs\/heads\/main\) to .*, pinned there\./,
       );
       const held = await server.part(
         s.app,
@@ -631,7 +631,7 @@ describe('ferry serve: pins', () => {
       );
       assert.match(
         resumed.stdout,
-        new RegExp(`Enqueued job #\\d+ to deploy ${third.slice(0, 12)} \\(refs/heads/main\\)`),
+        new RegExp(`Enqueued job \\w+ to deploy ${third.slice(0, 12)} \\(refs/heads/main\\)`),
       );
       const released = await server.part(
         s.app,
