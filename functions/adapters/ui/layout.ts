@@ -59,6 +59,7 @@ export function page(layout: Layout): string {
 <meta name="color-scheme" content="light">
 <meta name="htmx-config" content='{"includeIndicatorCSS": false, "noSwap": [204, 304, "4xx", "5xx"]}'>
 <title>${layout.title} · Ferry</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/ferry.css">
 ${layout.refresh ? html`<noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS * 2}"></noscript>` : ''}
 <script src="/assets/htmx.min.js" defer></script>

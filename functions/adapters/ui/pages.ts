@@ -36,6 +36,10 @@ const ASSETS: Readonly<Record<string, { readonly type: string; readonly file: ()
     type: 'text/javascript; charset=utf-8',
     file: () => createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'),
   },
+  '/assets/favicon.svg': {
+    type: 'image/svg+xml',
+    file: () => fileURLToPath(new URL('favicon.svg', import.meta.url)),
+  },
   '/assets/ferry.css': {
     type: 'text/css; charset=utf-8',
     file: () => fileURLToPath(new URL('ferry.css', import.meta.url)),
