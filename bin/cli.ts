@@ -36,11 +36,11 @@ export const err = (text: string): void => void process.stderr.write(`${text}\n`
 export type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'gray' | 'bold' | 'dim';
 
 /**
- * Text in a style on standard output, plain when it is not a terminal or `NO_COLOR` is set (`FORCE_COLOR`
- * forces colour), as Node's styleText decides.
+ * Text in a style on standard output: plain whenever `NO_COLOR` is set (no-color.org), else as Node's styleText
+ * decides (colour on a terminal, or with `FORCE_COLOR`).
  */
 export const paint = (style: Style, text: string): string =>
-  styleText(style, text, { stream: process.stdout });
+  process.env.NO_COLOR ? text : styleText(style, text, { stream: process.stdout });
 
 export const defaultConfigPath = (): string => process.env.FERRY_CONFIG_FILE || 'ferry.config.yaml';
 export const defaultStateDir = (): string => process.env.FERRY_STATE_DIR || '.ferry';

@@ -52,9 +52,9 @@ export interface ManualPart {
 
 /** The configuration given, else the default one if it is there (one that does not load is then only warned of). */
 export async function localConfig(path: string | undefined): Promise<Config | undefined> {
+  if (path === undefined && !existsSync(defaultConfigPath())) return undefined;
   const { readConfig } = await import('./inputs.ts');
   if (path !== undefined) return readConfig(path);
-  if (!existsSync(defaultConfigPath())) return undefined;
   return readConfig(defaultConfigPath()).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     err(`warning: ${message.split('\n')[0]}; reading the state without it`);

@@ -1,0 +1,65 @@
+// `ferry --help` and `ferry status` stay fast because a command loads only what it uses: the help loads no
+// package at all, and the local status neither the AWS SDK nor the Kubernetes client nor Git. Checked by the
+// modules a run loads (timings on a shared machine would be flaky), with the times reported as diagnostics.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { openDatabase } from '../../functions/adapters/local/database.ts';
+
+const run = promisify(execFile);
+const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
+
+/** Reports every package module a run loads on standard error. */
+const HOOK = `data:text/javascript,${encodeURIComponent(
+  `import { registerHooks } from 'node:module';
+   registerHooks({ load(url, context, next) {
+     if (url.includes('/node_modules/')) process.stderr.write('LOADED ' + url + '\\n');
+     return next(url, context);
+   } });`,
+)}`;
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+async function loaded(args: readonly string[]): Promise<{ packages: string[]; ms: number; stdout: string }> {
+  const cwd = await mkdtemp(join(tmpdir(), 'ferry-startup-'));
+  dirs.push(cwd);
+  const started = performance.now();
+  const { stdout, stderr } = await run(process.execPath, ['--import', HOOK, FERRY, ...args], { cwd });
+  const ms = performance.now() - started;
+  const packages = [
+    ...new Set(
+      stderr
+        .split('\n')
+        .filter((line) => line.startsWith('LOADED '))
+        .map((line) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(line)?.[1] ?? line),
+    ),
+  ].sort();
+  return { packages, ms, stdout };
+}
+
+describe('lazy loading', () => {
+  test('ferry --help loads no package', async (t) => {
+    const { packages, ms, stdout } = await loaded(['--help']);
+    assert.match(stdout, /^Usage: ferry <command>/);
+    assert.deepEqual(packages, []);
+    t.diagnostic(`ferry --help took ${Math.round(ms)} ms with the loader hook`);
+  });
+
+  test('ferry status on a state directory loads neither the AWS SDK, the Kubernetes client nor Git', async (t) => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-startup-state-'));
+    dirs.push(stateDir);
+    openDatabase(stateDir).close();
+    const { packages, ms, stdout } = await loaded(['status', '--state-dir', stateDir]);
+    assert.match(stdout, /No environment deployed or configured yet/);
+    const heavy = packages.filter((p) =>
+      /^(@aws-sdk|@smithy|@kubernetes|isomorphic-git|aws-cdk-lib)/.test(p),
+    );
+    assert.deepEqual(heavy, [], `loaded: ${packages.join(', ')}`);
+    t.diagnostic(`ferry status took ${Math.round(ms)} ms, loading ${packages.join(', ') || 'no package'}`);
+  });
+});
