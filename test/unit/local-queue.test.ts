@@ -324,3 +324,30 @@ describe('worker', () => {
     );
   });
 });
+
+describe('redrive', () => {
+  test('dead letters go back behind their group, runnable now, attempts afresh, even within the deduplication window', () => {
+    const failing = queued('staging');
+    const behind = queued('staging');
+    const [id] = queue.add([failing]);
+    queue.add([behind]);
+    assert.equal(queue.claim()?.id, id);
+    queue.deadLetter(id ?? 0, 'cluster staging unreachable');
+    assert.deepEqual(
+      queue.deadLetters().map((d) => [d.id, d.lastError]),
+      [[id, 'cluster staging unreachable']],
+    );
+    const moved = queue.redrive([id ?? 0, 999]);
+    assert.deepEqual([...moved.keys()], [id], 'an unknown id is left out');
+    assert.deepEqual(queue.deadLetters(), []);
+    assert.deepEqual(
+      queue.pending().map((p) => [p.job.id, p.attempts]),
+      [
+        [behind.id, 0],
+        [failing.id, 0],
+      ],
+      'behind the jobs of its group, its attempts counted afresh',
+    );
+    assert.deepEqual(queue.add([failing]), [undefined], 'the first sending still deduplicates the same job');
+  });
+});

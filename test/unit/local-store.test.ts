@@ -348,3 +348,19 @@ describe('the database file', () => {
 });
 
 const pinAt = (commit: string) => ({ commit, ref: 'refs/heads/main', by: 'ops', at: '2026-11-02T10:00:00Z' });
+
+describe('suspension', () => {
+  test('a part is suspended (its state created if needed) and resumed, and nothing else of its state moves', async () => {
+    const suspension = { by: 'ops', at: '2026-11-02T10:00:00Z', reason: 'audit' };
+    store.setSuspended(key, suspension);
+    assert.deepEqual((await store.get(key))?.suspended, suspension);
+    const first = record('d1', 'succeeded');
+    assert.ok(await store.lock(key, first.id, 60));
+    await store.recordDeployment(first, appliedChange(first));
+    assert.deepEqual((await store.get(key))?.suspended, suspension, 'a deployment leaves it');
+    store.setSuspended(key, null);
+    const state = await store.get(key);
+    assert.equal(state?.suspended, undefined);
+    assert.equal(state?.lastApplied?.deploymentId, 'd1');
+  });
+});
