@@ -88,7 +88,7 @@ describe('the status model', () => {
     );
   });
 
-  test('failures: a rejection names the first reason; a transient failure is still running; nothing for current', () => {
+  test('failures: a rejection names the first reason; a transient failure is still running; current answers pending', () => {
     const rejected = record({
       result: 'failed',
       failure: 'rejected',
@@ -106,7 +106,10 @@ describe('the status model', () => {
     assert.deepEqual(of(record({ result: 'skipped', message: 'a newer commit is queued' })), [
       ['superseded', 'a newer commit is queued'],
     ]);
-    assert.deepEqual(of(record({ result: 'current' })), []);
+    assert.deepEqual(
+      of(record({ result: 'current', message: 'already at 3f2c1a9aaaaa, the head of refs/heads/main' })),
+      [['success', 'already at 3f2c1a9aaaaa, the head of refs/heads/main']],
+    );
     assert.deepEqual(of(record({ result: 'duplicate' })), []);
   });
 });

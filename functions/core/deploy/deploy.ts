@@ -6,23 +6,18 @@ import { applyRevision, plannedRefs } from '../apply/engine.ts';
 import { HookFailed } from '../apply/hooks.ts';
 import { pruneCandidates, pruneObjects } from '../apply/prune.ts';
 import { describeUnhealthy, type WaitBudget, waitWithin } from '../apply/wait.ts';
-import { classify, errorMessage, Failure } from '../errors.ts';
+import { classify, errorMessage } from '../errors.ts';
 import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { short } from '../model/commit.ts';
 import { statusesOf } from '../model/feedback.ts';
 import type { InventoryEntry, ObjectResult } from '../model/inventory.ts';
 import type { DeployJob } from '../model/job.ts';
 import { type ConfiguredPart, clusterOf, findPart, keyOf } from '../model/part.ts';
-import {
-  type DeploymentRecord,
-  type EnvironmentState,
-  MAX_REVISION_OBJECTS,
-  type StateChange,
-} from '../model/records.ts';
+import type { DeploymentRecord, EnvironmentState, StateChange } from '../model/records.ts';
 import { type KubeObject, refKey, refOf } from '../objects.ts';
 import type { Cluster, ClusterConnector, EnvironmentStore, JobQueue } from '../ports.ts';
 import { RefsCache, remoteOf, renderRevision, type SourceDependencies } from '../source/revision.ts';
-import { checkDeletionBudget } from './budget.ts';
+import { checkDeletionBudget, checkRevisionSize } from './budget.ts';
 import { type Decision, decide } from './decide.ts';
 import { dependencyWait, headFor, releasedBy } from './gates.ts';
 import { Lease } from './lease.ts';
@@ -111,6 +106,7 @@ async function deployLocked(
     key: keyOf(run.job),
     state: 'running',
     description: 'deploying',
+    deploymentId: run.id,
   });
   if (decision.pin !== undefined) run.pinChange = { pin: decision.pin };
   const objects = await renderRevision(deps, remote, found, decision.target.commit);
@@ -159,19 +155,7 @@ async function applyObjects(
   deadline: number | undefined,
 ): Promise<DeploymentRecord> {
   const { environment, settings } = found;
-  const commit = run.target?.commit ?? run.job.commit;
-  if (objects.length === 0 && !environment.allowEmpty) {
-    throw new Failure(
-      'rejected',
-      `${settings.path} rendered no objects at ${short(commit)}; refusing to apply an empty revision, which would prune everything (set allowEmpty to allow it)`,
-    );
-  }
-  if (objects.length > MAX_REVISION_OBJECTS) {
-    throw new Failure(
-      'rejected',
-      `${settings.path} rendered ${objects.length} objects at ${short(commit)}, more than the ${MAX_REVISION_OBJECTS} one part can hold; split it into several apps`,
-    );
-  }
+  checkRevisionSize(objects, found, run.target?.commit ?? run.job.commit);
   const cluster = await deps.clusters.connect(clusterOf(deps.config, environment));
   const owner = keyOf(run.job);
   const previous = state?.inventory ?? [];

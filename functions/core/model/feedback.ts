@@ -23,6 +23,8 @@ export interface CommitStatus {
   readonly targetUrl?: string;
   /** The deployment the status speaks of, when there is one (for a log link). */
   readonly deploymentId?: string;
+  /** A plan of a pull request's head (`ferry/plan/…`), which deploys nothing; else a deployment's status. */
+  readonly subject?: 'plan';
 }
 
 /** A change of a part's sync status: one message per change, not per check. */
@@ -38,9 +40,13 @@ export interface SyncChange {
 /** GitHub's limit on a status description, the shortest of the hosts'. */
 export const DESCRIPTION_LENGTH = 140;
 
-/** The status context of a part: `ferry/<app>/<environment>`, plus `/config` for its configuration. */
-export function statusContext({ app, environment, part }: PartKey): string {
-  return part === 'app' ? `ferry/${app}/${environment}` : `ferry/${app}/${environment}/config`;
+/**
+ * The status context of a part: `ferry/<app>/<environment>`, plus `/config` for its configuration; a plan's is
+ * `ferry/plan/<app>/<environment>` (and `/config`).
+ */
+export function statusContext({ app, environment, part }: PartKey, subject?: 'plan'): string {
+  const prefix = subject === 'plan' ? 'ferry/plan' : 'ferry';
+  return part === 'app' ? `${prefix}/${app}/${environment}` : `${prefix}/${app}/${environment}/config`;
 }
 
 /** A message cut to one line of the description's length. */
@@ -88,8 +94,11 @@ function resultState(
       return { state: 'superseded', description: oneLine(record.message) };
     case 'waiting':
       return { state: 'pending', description: oneLine(record.message) };
+    case 'current':
+      // The commit runs already (a force-push back to it, a new tag on it): its pending status is answered.
+      return { state: 'success', description: oneLine(record.message) };
     default:
-      // `current` and `duplicate` change nothing: the commit's status stands.
+      // A duplicate changes nothing: the commit's status stands.
       return undefined;
   }
 }
