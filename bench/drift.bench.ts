@@ -1,8 +1,6 @@
 // Drift checks of 1,000 live objects in 20 namespaces, with no drift and with 10 objects drifted, against
 // `kubectl diff --server-side` on the same files and the same apiserver; and the time of one whole no-drift
 // check (Git ls-remote, state, lists) of a 50-object environment, as the reconciler Lambda runs it.
-import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { SqsJobQueue } from '../functions/adapters/aws/sqs-job-queue.ts';
 import { applyRevision } from '../functions/core/apply/engine.ts';
 import { deploy } from '../functions/core/deploy/deploy.ts';
@@ -12,10 +10,20 @@ import { createDeployQueue } from '../test/support/aws.ts';
 import { deployFixture } from '../test/support/deploy.ts';
 import { yaml } from '../test/support/manifests.ts';
 import { simulateRollouts } from '../test/support/rollout.ts';
-import { createNamespaces, writeTestbedKubeconfig } from '../test/support/testbed.ts';
-import { bundle, kubectlApply, ms, ratio, sideBySide, table, timed } from './support.ts';
+import { createNamespaces } from '../test/support/testbed.ts';
+import {
+  bundle,
+  kubectlApply,
+  ms,
+  quickNote,
+  ratio,
+  runKubectl,
+  sideBySide,
+  table,
+  timed,
+} from './support.ts';
 
-const { run, ours, theirs, api, cluster, tools, objects, theirDir } = await sideBySide('d', 20, 50);
+const { run, ours, theirs, api, cluster, objects, theirDir } = await sideBySide('d', 20, 50);
 const owner = { app: 'bench', environment: run, part: 'app' } as const;
 const applied = await applyRevision(objects, {
   cluster,
@@ -25,27 +33,14 @@ const applied = await applyRevision(objects, {
   recreateOnImmutableChange: false,
   ignore: [],
 });
-await kubectlApply(tools.kubectl, theirDir);
-const kubeconfig = await writeTestbedKubeconfig();
+await kubectlApply(theirDir);
 
 const kubectlDiff = () =>
   timed(async () => {
-    const { status, stdout, stderr } = spawnSync(
-      tools.kubectl,
-      [
-        'diff',
-        '--server-side',
-        '--force-conflicts',
-        '--field-manager=kubectl-bench',
-        '-R',
-        '-f',
-        theirDir,
-        '--kubeconfig',
-        kubeconfig,
-      ],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HOME: tmpdir() } },
+    const { stdout } = await runKubectl(
+      ['diff', '--server-side', '--force-conflicts', '--field-manager=kubectl-bench', '-R', '-f', theirDir],
+      { okCodes: [0, 1] },
     );
-    if (status !== 0 && status !== 1) throw new Error(`kubectl diff failed: ${stderr}`);
     return new Set([...stdout.matchAll(/^diff -u -N \S+\/(\S+)\s/gm)].map((m) => m[1])).size;
   });
 const ourCheck = () =>
@@ -127,3 +122,4 @@ table([
   ['next check', ms(warm.ms), '< 1000 ms'],
 ]);
 api.close();
+quickNote();

@@ -1,23 +1,58 @@
-// Run by worker-memory.bench.ts in a fresh process: renders and applies one directory as the worker does,
-// then prints the process's peak resident memory in kilobytes. Nothing else runs in this process.
+// Run by the benchmarks in a fresh process (bench/support.ts, freshEngineApply): renders one directory and
+// applies it with Ferry's engine as a cold worker does (every object validated by a server-side dry-run before
+// any is applied), then prints, as one JSON line, the objects, the apply's time, the time since the process
+// started, the requests sent and the process's peak resident memory. Given the file of a previous inventory,
+// it re-applies; given `inventoryOut`, it writes the new inventory there. Nothing else runs in this process.
+import { readFile, writeFile } from 'node:fs/promises';
 import { layerManifestTools } from '../functions/adapters/tools/layer-tools.ts';
 import { applyRevision } from '../functions/core/apply/engine.ts';
+import type { InventoryEntry } from '../functions/core/model/inventory.ts';
 import { render } from '../functions/core/source/render.ts';
-import { testbedCluster } from './support.ts';
+import {
+  describeRequests,
+  type EngineChildResult,
+  kubeConfigOf,
+  recordRequests,
+  testbedCluster,
+} from './support.ts';
 
-const [dir = '', environment = ''] = process.argv.slice(2);
-const { api, cluster } = testbedCluster();
+const options = JSON.parse(process.argv[2] ?? '{}') as {
+  dir: string;
+  environment: string;
+  kubeconfig: string;
+  previous?: string;
+  inventoryOut?: string;
+};
+const requests = recordRequests();
+const started = performance.now();
+const { api, cluster } = testbedCluster(kubeConfigOf(options.kubeconfig));
+const previous =
+  options.previous === undefined
+    ? []
+    : (JSON.parse(await readFile(options.previous, 'utf8')) as InventoryEntry[]);
 const objects = await render(
-  { root: dir, path: '.', namespace: 'default', releaseName: 'bench', valuesFiles: [] },
+  { root: options.dir, path: '.', namespace: 'default', releaseName: 'bench', valuesFiles: [] },
   await layerManifestTools(),
 );
 const applied = await applyRevision(objects, {
   cluster,
-  owner: { app: 'bench', environment, part: 'app' },
+  owner: { app: 'bench', environment: options.environment, part: 'app' },
   defaultNamespace: 'default',
-  previous: [],
+  previous,
   recreateOnImmutableChange: false,
   ignore: [],
 });
+const ended = performance.now();
 api.close();
-console.log(JSON.stringify({ objects: applied.results.length, maxRssKb: process.resourceUsage().maxRSS }));
+if (options.inventoryOut !== undefined)
+  await writeFile(options.inventoryOut, JSON.stringify(applied.inventory));
+const sent = requests.take();
+const result: EngineChildResult = {
+  objects: applied.results.length,
+  applyMs: ended - started,
+  processMs: ended,
+  requests: describeRequests(sent),
+  requestCount: sent.length,
+  maxRssKb: process.resourceUsage().maxRSS,
+};
+console.log(JSON.stringify(result));

@@ -1,8 +1,16 @@
-// Shared by the benchmarks: bundles of generated objects, the test bed's cluster, and side-by-side tables.
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+// Shared by the benchmarks: the run's mode, bundles of generated objects and their namespaces, the test bed's
+// cluster (directly or through a latency proxy), kubectl and Ferry's engine in processes of their own, request
+// counts at the API server's client and at moto, the functions' bundles as the stack builds them, statistics
+// and side-by-side tables.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
 import { KubernetesApi } from '../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesCluster } from '../functions/adapters/kubernetes/kubernetes-cluster.ts';
 import { layerManifestTools, layerToolPaths } from '../functions/adapters/tools/layer-tools.ts';
@@ -15,12 +23,27 @@ import {
   writeTestbedKubeconfig,
 } from '../test/support/testbed.ts';
 
-/** `perNamespace` objects in each namespace: Deployments, Services and ConfigMaps in turn. */
-export function bundle(namespaces: readonly string[], perNamespace: number): KubeObject[] {
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, '..');
+
+/** `npm run bench -- --quick`: small counts and fewer set-ups, for development; never figures to publish. */
+export const QUICK = process.env.FERRY_BENCH_QUICK === '1';
+export const pick = <T>(full: T, quick: T): T => (QUICK ? quick : full);
+
+// ---------------------------------------------------------------------------------------------------------
+// Objects
+
+/**
+ * `perNamespace` objects in each namespace: Deployments, Services and ConfigMaps in turn. A `revision` changes
+ * every Deployment's pod template and every ConfigMap, as an image bump with its configuration does.
+ */
+export function bundle(namespaces: readonly string[], perNamespace: number, revision = 0): KubeObject[] {
+  const annotations = revision === 0 ? {} : { 'ferry.bench/revision': String(revision) };
   const make = [
-    (i: number) => deployment(`app-${i}`, 'nginx:1.27'),
+    (i: number) => deployment(`app-${i}`, 'nginx:1.27', annotations),
     (i: number) => service(`app-${i}`),
-    (i: number) => configMap(`app-${i}`, { index: String(i), payload: 'x'.repeat(200) }),
+    (i: number) =>
+      configMap(`app-${i}`, { index: String(i), revision: String(revision), payload: 'x'.repeat(200) }),
   ];
   return namespaces.flatMap((namespace) =>
     Array.from({ length: perNamespace }, (_, n) => {
@@ -34,54 +57,43 @@ export function bundle(namespaces: readonly string[], perNamespace: number): Kub
 export async function writeBundle(objects: readonly KubeObject[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   const byNamespace = Map.groupBy(objects, (o) => o.metadata.namespace ?? '');
-  await mkdir(dir, { recursive: true });
   for (const [namespace, members] of byNamespace)
     await writeFile(join(dir, `${namespace}.yaml`), yaml(...members));
   return dir;
 }
 
-export function testbedCluster(): { api: KubernetesApi; cluster: KubernetesCluster } {
-  const api = new KubernetesApi(testbedKubeConfig());
+export function testbedCluster(kubeConfig: KubeConfig = testbedKubeConfig()): {
+  api: KubernetesApi;
+  cluster: KubernetesCluster;
+} {
+  const api = new KubernetesApi(kubeConfig);
   return { api, cluster: new KubernetesCluster(api) };
 }
 
-/** Runs `kubectl apply --server-side` on a directory; resolves the wall time in milliseconds. */
-export async function kubectlApply(kubectl: string, dir: string): Promise<number> {
-  const kubeconfig = await writeTestbedKubeconfig();
-  const started = performance.now();
-  const { status, stderr } = spawnSync(
-    kubectl,
-    [
-      'apply',
-      '--server-side',
-      '--force-conflicts',
-      '--field-manager=kubectl-bench',
-      '-R',
-      '-f',
-      dir,
-      '--kubeconfig',
-      kubeconfig,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HOME: tmpdir() } },
-  );
-  const elapsed = performance.now() - started;
-  if (status !== 0) throw new Error(`kubectl apply failed: ${stderr}`);
-  return elapsed;
+/** One tool's copy of a bundle: its namespaces (created), its objects and their files. */
+export interface BundleSet {
+  readonly namespaces: readonly string[];
+  readonly objects: readonly KubeObject[];
+  readonly dir: string;
 }
 
-export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { ms: performance.now() - started, value };
+/** The same bundle once per name (`ferry`, `kubectl`, ...), each in namespaces of its own, created and written. */
+export async function bundleSets<N extends string>(
+  api: KubernetesApi,
+  run: string,
+  names: readonly N[],
+  namespaces: number,
+  perNamespace: number,
+): Promise<Record<N, BundleSet>> {
+  const sets = {} as Record<N, BundleSet>;
+  for (const name of names) {
+    const own = Array.from({ length: namespaces }, (_, i) => `${run}-${name}-${i}`);
+    await createNamespaces(api, own);
+    const objects = bundle(own, perNamespace);
+    sets[name] = { namespaces: own, objects, dir: await writeBundle(objects) };
+  }
+  return sets;
 }
-
-export function table(rows: readonly (readonly string[])[]): void {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
-}
-
-export const ms = (value: number) => `${value.toFixed(0)} ms`;
-export const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
 
 /**
  * The same bundle twice, in namespaces of its own for Ferry and for kubectl, written as files: the set-up of a
@@ -89,21 +101,526 @@ export const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixe
  */
 export async function sideBySide(prefix: string, namespaces: number, perNamespace: number) {
   const run = uniqueName(prefix);
-  const ours = Array.from({ length: namespaces }, (_, i) => `${run}-ferry-${i}`);
-  const theirs = Array.from({ length: namespaces }, (_, i) => `${run}-kubectl-${i}`);
   const { api, cluster } = testbedCluster();
-  await createNamespaces(api, [...ours, ...theirs]);
-  const objects = bundle(ours, perNamespace);
+  const sets = await bundleSets(api, run, ['ferry', 'kubectl'], namespaces, perNamespace);
   return {
     run,
-    ours,
-    theirs,
+    ours: sets.ferry.namespaces,
+    theirs: sets.kubectl.namespaces,
     api,
     cluster,
-    objects,
+    objects: sets.ferry.objects,
     tools: await layerToolPaths(),
     renderer: await layerManifestTools(),
-    ourDir: await writeBundle(objects),
-    theirDir: await writeBundle(bundle(theirs, perNamespace)),
+    ourDir: sets.ferry.dir,
+    theirDir: sets.kubectl.dir,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The API server: through a latency proxy, kubeconfigs for it, and counted requests
+
+/** A kubeconfig file for the test bed's API server, reached at `server` (default: directly). */
+export async function kubeconfigFile(server?: string): Promise<string> {
+  const file = await writeTestbedKubeconfig();
+  if (server === undefined) return file;
+  const config = parse(await readFile(file, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  for (const { cluster } of config.clusters) cluster.server = server;
+  await writeFile(file, stringify(config), { mode: 0o600 });
+  return file;
+}
+
+export function kubeConfigOf(file: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromFile(file);
+  return config;
+}
+
+/** A loopback TCP proxy, in a process of its own, that adds `rttMs` of round-trip time in front of `target`. */
+export interface LatencyProxy {
+  /** `https://127.0.0.1:<port>`: the API server as the proxy serves it (TLS passes through untouched). */
+  readonly server: string;
+  readonly rttMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startLatencyProxy(target: string, rttMs: number): Promise<LatencyProxy> {
+  const { hostname, port } = new URL(target);
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bench/latency-proxy.ts'), hostname, port, String(rttMs)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+  const listening = /^listening (\d+)/.exec(chunk.toString('utf8'));
+  if (listening === null) throw new Error(`the latency proxy said: ${chunk.toString('utf8')}`);
+  return {
+    server: `https://127.0.0.1:${listening[1]}`,
+    rttMs,
+    stop: () => stopChild(child),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** One request Ferry's Kubernetes client sent, as `recordRequests` saw it. */
+export interface SentRequest {
+  /** `performance.now()` when it was sent. */
+  readonly at: number;
+  readonly method: string;
+  readonly path: string;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Records every request that Ferry's Kubernetes client (`KubernetesApi`) sends in this process, whoever made
+ * the client: the engine, the handlers' runtimes, the bench itself. `take()` returns those since the last take.
+ */
+export function recordRequests(): { take(): SentRequest[] } {
+  let sent: SentRequest[] = [];
+  const original = KubernetesApi.prototype.request;
+  KubernetesApi.prototype.request = function (this: KubernetesApi, request) {
+    sent.push({
+      at: performance.now(),
+      method: request.method,
+      path: request.path,
+      dryRun: request.query?.dryRun !== undefined,
+    });
+    return original.call(this, request);
+  } as typeof original;
+  return {
+    take() {
+      const taken = sent;
+      sent = [];
+      return taken;
+    },
+  };
+}
+
+/** `412 (3 GET, 300 dry-run, 109 PATCH)`: a count of requests by kind. */
+export function describeRequests(sent: readonly SentRequest[]): string {
+  const kinds = new Map<string, number>();
+  for (const { method, dryRun } of sent) {
+    const kind = dryRun ? 'dry-run' : method;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const parts = [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} ${kind}`);
+  return `${sent.length}${parts.length === 0 ? '' : ` (${parts.join(', ')})`}`;
+}
+
+/** The most requests sent within any `windowMs`, as a rate per second. */
+export function peakRate(sent: readonly SentRequest[], windowMs = 1000): number {
+  const times = sent.map((s) => s.at).sort((a, b) => a - b);
+  let peak = 0;
+  for (let start = 0, end = 0; end < times.length; end++) {
+    while ((times[end] ?? 0) - (times[start] ?? 0) >= windowMs) start++;
+    peak = Math.max(peak, end - start + 1);
+  }
+  return (peak * 1000) / windowMs;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// kubectl and Ferry's engine in processes of their own
+
+let kubectlHome: Promise<string> | undefined;
+
+/** kubectl's home for the whole run: its discovery cache, per server, is kept between its runs. */
+const homeForKubectl = () => {
+  kubectlHome ??= mkdtemp(join(tmpdir(), 'ferry-bench-kubectl-'));
+  return kubectlHome;
+};
+
+export interface KubectlRun {
+  readonly ms: number;
+  /** Requests kubectl sent, from its own log of each (`-v=6`). */
+  readonly requests: number;
+  readonly stdout: string;
+}
+
+/**
+ * Runs kubectl to completion with `-v=6`, which logs one line per request (the count is read from it); resolves
+ * its wall time. Exit codes in `okCodes` (default 0) are success.
+ */
+export async function runKubectl(
+  args: readonly string[],
+  options: { readonly kubeconfig?: string; readonly okCodes?: readonly number[] } = {},
+): Promise<KubectlRun> {
+  const [{ kubectl }, kubeconfig, home] = await Promise.all([
+    layerToolPaths(),
+    options.kubeconfig ?? kubeconfigFile(),
+    homeForKubectl(),
+  ]);
+  const started = performance.now();
+  const child = spawn(kubectl, [...args, '--kubeconfig', kubeconfig, '-v=6'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOME: home },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  const ms = performance.now() - started;
+  if (!(options.okCodes ?? [0]).includes(code ?? -1))
+    throw new Error(`kubectl ${args.join(' ')} failed (exit ${code}): ${stderr.slice(-2000)}`);
+  const requests = stderr
+    .split('\n')
+    .filter((line) =>
+      /round_trippers.*"Response"|\b(?:GET|PATCH|POST|PUT|DELETE) https?:\/\/\S+ \d{3}/.test(line),
+    ).length;
+  return { ms, requests, stdout };
+}
+
+/** `kubectl apply --server-side` of a directory, as an operator or a CI job runs it. */
+export const kubectlApply = (dir: string, kubeconfig?: string): Promise<KubectlRun> =>
+  runKubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=kubectl-bench', '-R', '-f', dir],
+    kubeconfig === undefined ? {} : { kubeconfig },
+  );
+
+/** What bench/engine-child.ts reports of one render and apply in a fresh process. */
+export interface EngineChildResult {
+  readonly objects: number;
+  /** From the start of the apply to its end, inside the process. */
+  readonly applyMs: number;
+  /** From the process's start (Node's time origin) to the end of the apply. */
+  readonly processMs: number;
+  readonly requests: string;
+  readonly requestCount: number;
+  readonly maxRssKb: number;
+}
+
+/**
+ * Renders and applies a directory with Ferry's engine in a fresh Node process, as a cold worker or the CLI
+ * does; `previous` names a file holding the last inventory (a re-apply), `inventoryOut` one to write the new
+ * one to. Resolves what the child reports, with its wall time from spawn to exit.
+ */
+export async function freshEngineApply(options: {
+  readonly dir: string;
+  readonly environment: string;
+  readonly kubeconfig: string;
+  readonly previous?: string;
+  readonly inventoryOut?: string;
+}): Promise<EngineChildResult & { readonly wallMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'bench/engine-child.ts'), JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`the engine's process failed (exit ${code})`);
+  return { ...(JSON.parse(stdout) as EngineChildResult), wallMs };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// AWS requests, counted at moto
+
+/** One AWS API call that reached moto through the counter. */
+export interface AwsCall {
+  /** `dynamodb`, `sqs`, `secretsmanager`, `sns`, ... */
+  readonly service: string;
+  /** `Query`, `SendMessageBatch`, ... */
+  readonly action: string;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  /** DynamoDB: read or write request units this call is billed, from the bytes on the wire (an upper bound). */
+  readonly units: number;
+  /** SQS: messages a send carried. */
+  readonly messages: number;
+}
+
+/**
+ * An HTTP proxy in front of moto that records each AWS call (service and action from the `X-Amz-Target`
+ * header or the query protocol's `Action`, bytes each way). Point `AWS_ENDPOINT_URL` at `endpoint` before any
+ * client is made.
+ */
+export interface AwsCounter {
+  readonly endpoint: string;
+  take(): AwsCall[];
+  stop(): Promise<void>;
+}
+
+export async function startAwsCounter(moto = process.env.AWS_ENDPOINT_URL ?? ''): Promise<AwsCounter> {
+  const target = new URL(moto);
+  let calls: AwsCall[] = [];
+  const server = createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const upstream = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const response = Buffer.concat(parts);
+            calls.push(awsCall(incoming.headers, body, response));
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            outgoing.end(response);
+          });
+        },
+      );
+      upstream.on('error', (error) => {
+        outgoing.writeHead(502);
+        outgoing.end(String(error));
+      });
+      upstream.end(body);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    take() {
+      const taken = calls;
+      calls = [];
+      return taken;
+    },
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+function awsCall(headers: IncomingHttpHeaders, body: Buffer, response: Buffer): AwsCall {
+  const targetHeader = String(headers['x-amz-target'] ?? '');
+  const signed = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''));
+  const service = signed?.[1] ?? 'unknown';
+  const action =
+    targetHeader.split('.').pop() ||
+    new URLSearchParams(body.toString('utf8')).get('Action') ||
+    String(headers['x-amz-target'] ?? 'unknown');
+  let units = 0;
+  let messages = 0;
+  if (service === 'dynamodb') units = dynamoDbUnits(action, body, response);
+  if (service === 'sqs' && action.startsWith('SendMessage')) {
+    const request = JSON.parse(body.toString('utf8') || '{}') as { Entries?: unknown[] };
+    messages = request.Entries?.length ?? 1;
+  }
+  return { service, action, requestBytes: body.length, responseBytes: response.length, units, messages };
+}
+
+/**
+ * Request units DynamoDB on demand bills a call, estimated from the JSON on the wire (which is larger than the
+ * item sizes DynamoDB counts, so these are upper bounds): a write unit per KB written (two in a transaction),
+ * a read unit per 4 KB read strongly consistent (half eventually consistent; two in a transaction).
+ */
+function dynamoDbUnits(action: string, body: Buffer, response: Buffer): number {
+  const request = JSON.parse(body.toString('utf8') || '{}') as {
+    ConsistentRead?: boolean;
+    TransactItems?: Record<string, unknown>[];
+  };
+  const kb = (value: unknown, size: number) => Math.max(1, Math.ceil(JSON.stringify(value).length / size));
+  switch (action) {
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return kb(JSON.parse(body.toString('utf8')), 1024);
+    case 'TransactWriteItems':
+      return (request.TransactItems ?? []).reduce((sum, item) => sum + 2 * kb(item, 1024), 0);
+    case 'GetItem':
+    case 'Query': {
+      const units = kb(JSON.parse(response.toString('utf8') || '{}'), 4096);
+      return request.ConsistentRead === true ? units : units / 2;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** Calls summed by `service action`, e.g. `{ 'dynamodb Query': 3 }`. */
+export function countCalls(
+  calls: readonly AwsCall[],
+): Map<string, { calls: number; units: number; messages: number }> {
+  const counts = new Map<string, { calls: number; units: number; messages: number }>();
+  for (const call of calls) {
+    const key = `${call.service} ${call.action}`;
+    const count = counts.get(key) ?? { calls: 0, units: 0, messages: 0 };
+    counts.set(key, {
+      calls: count.calls + 1,
+      units: count.units + call.units,
+      messages: count.messages + call.messages,
+    });
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// What this process writes (the handlers' logs), counted and kept off the bench's output
+
+/** Swallows what this process writes to stdout and stderr until `restore()`, counting its bytes and lines. */
+export function captureOutput(): {
+  readonly bytes: () => number;
+  readonly text: () => string;
+  restore(): void;
+} {
+  const writes = { out: process.stdout.write, err: process.stderr.write };
+  const kept: string[] = [];
+  const swallow = (chunk: string | Uint8Array, ...rest: unknown[]) => {
+    kept.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  };
+  process.stdout.write = swallow as typeof process.stdout.write;
+  process.stderr.write = swallow as typeof process.stderr.write;
+  return {
+    bytes: () => kept.reduce((sum, text) => sum + Buffer.byteLength(text), 0),
+    text: () => kept.join(''),
+    restore() {
+      process.stdout.write = writes.out;
+      process.stderr.write = writes.err;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The functions' bundles, as the stack builds them
+
+export type FunctionName = 'webhook' | 'worker' | 'scheduler' | 'reconciler';
+
+export interface BuiltBundle {
+  readonly file: string;
+  readonly bytes: number;
+  /** Bytes in the bundle by package (`ferry` for the project's own code), largest first. */
+  readonly packages: readonly (readonly [string, number])[];
+}
+
+/**
+ * Bundles a handler as FerryFunction does (NodejsFunction: esbuild, ESM, minified, source map, target node24,
+ * AWS SDK v3 left to the runtime, the configuration defined in), into `.bench/<name>/index.mjs`, where the AWS
+ * SDK resolves from the project's node_modules as it does from the Lambda runtime's.
+ */
+export async function bundleFunction(entry: string, name: string, configJson = '{}'): Promise<BuiltBundle> {
+  const [{ build }, { ESM_REQUIRE_BANNER }] = await Promise.all([
+    import('esbuild'),
+    import('../lib/ferry-function.ts'),
+  ]);
+  const outdir = join(ROOT, '.bench', name);
+  await mkdir(outdir, { recursive: true });
+  const file = join(outdir, 'index.mjs');
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    external: ['@aws-sdk/*'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    define: { 'process.env.FERRY_CONFIG_JSON': JSON.stringify(configJson) },
+    metafile: true,
+    logLevel: 'error',
+  });
+  const output =
+    result.metafile.outputs[`.bench/${name}/index.mjs`] ??
+    Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+  if (output === undefined) throw new Error('esbuild wrote no bundle');
+  const byPackage = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'ferry';
+    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+  }
+  return { file, bytes: output.bytes, packages: [...byPackage].sort((a, b) => b[1] - a[1]) };
+}
+
+/** The handlers the stack deploys, by function. */
+export const FUNCTION_ENTRIES: Readonly<Record<FunctionName, string>> = {
+  webhook: 'functions/webhook/handler.ts',
+  worker: 'functions/worker/handler.ts',
+  scheduler: 'functions/scheduler/handler.ts',
+  reconciler: 'functions/reconciler/handler.ts',
+};
+
+/** Runs `node <args>` to completion in a fresh process; resolves its wall time and output. */
+export async function runNode(
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {},
+): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { ms: performance.now() - started, code, stdout, stderr };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Statistics and tables
+
+export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+/** The nearest-rank percentile `p` (0..100) of the values. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] ?? Number.NaN;
+}
+
+export const median = (values: readonly number[]) => percentile(values, 50);
+
+export function table(rows: readonly (readonly string[])[]): void {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+export const ms = (value: number) => `${value.toFixed(0)} ms`;
+export const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
+export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+/** `met` or `NOT MET`, for a goal column. */
+export const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+/** The figures of a quick run are not to be published: says so under its tables. */
+export function quickNote(): void {
+  if (QUICK) console.log('(quick mode: small counts, for development only)');
 }

@@ -2,14 +2,10 @@
 // - CPU per delivery of a ~25 KB GitHub push through the handler (API Gateway event in, answer out), against the
 //   floor of HMAC-SHA256 plus JSON.parse of the same bytes. The ports are in-process (a queue that keeps jobs in
 //   an array, a delivery log backed by a Set, a constant secret), so the figure is the handler's own work.
-// - The bundled function's size (esbuild as the stack bundles it) and its cold import time in fresh processes.
+// (Its bundle and cold start are measured with the other functions' in cold-start.bench.ts.)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { build } from 'esbuild';
 import { type ConfigInput, parseConfig } from '../functions/core/config.ts';
 import { createIntake } from '../functions/core/intake/intake.ts';
 import { handleEvent } from '../functions/webhook/handler.ts';
@@ -22,13 +18,13 @@ import {
   MemoryJobQueue,
   type Payload,
 } from '../test/support/webhooks.ts';
+import { kb, median, verdict } from './support.ts';
 
 const TARGET_BYTES = 25 * 1024;
 const WARM_UP = 1_000;
 const ITERATIONS = 5_000;
 const ROUNDS = 5;
-const IMPORT_RUNS = 7;
-const GOALS = { cpuRatio: 2, bundleBytes: 300 * 1024, importMs: 150 };
+const GOALS = { cpuRatio: 2 };
 
 const SECRET = 'bench-webhook-secret';
 const config = parseConfig({
@@ -171,11 +167,6 @@ async function measureCpu(): Promise<CpuResult> {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 function exited(child: ChildProcess): Promise<number> {
   return new Promise((done, fail) => {
     child.on('error', fail);
@@ -197,72 +188,12 @@ async function cpuInChildProcess(logs: boolean): Promise<CpuResult> {
   return result;
 }
 
-const ROOT = resolve(import.meta.dirname, '..');
-
-/** Bundles the handler as the stack does (NodejsFunction: ESM, minified, AWS SDK v3 left to the runtime). */
-async function bundle(): Promise<{ file: string; bytes: number; largest: [string, number][] }> {
-  const outdir = join(ROOT, '.bench', 'webhook');
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
-  const file = join(outdir, 'index.mjs');
-  const result = await build({
-    entryPoints: [join(ROOT, 'functions/webhook/handler.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    minify: true,
-    mainFields: ['module', 'main'],
-    external: ['@aws-sdk/*'],
-    // CommonJS dependencies may require Node's built-ins; in an ESM bundle that needs a `require`.
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    metafile: true,
-    logLevel: 'warning',
-  });
-  const output = Object.values(result.metafile.outputs)[0];
-  if (output === undefined) throw new Error('esbuild wrote nothing');
-  const byPackage = new Map<string, number>();
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-    const key = match?.[1] ?? 'ferry';
-    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
-  }
-  const largest = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 6);
-  return { file, bytes: output.bytes, largest };
-}
-
-/** Milliseconds to import the bundle (its AWS SDK clients included) in a fresh Node process, per run. */
-async function coldImports(file: string): Promise<number[]> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
-  const times: number[] = [];
-  for (let i = 0; i < IMPORT_RUNS; i++) {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' },
-    });
-    let out = '';
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-    });
-    if ((await exited(child)) !== 0) throw new Error('importing the bundle failed');
-    times.push(Number(out));
-  }
-  return times;
-}
-
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
-
 if (process.argv.includes('--cpu')) {
   const result = await measureCpu();
   process.send?.(result);
 } else {
   const cpu = await cpuInChildProcess(true);
   const silent = await cpuInChildProcess(false);
-  const bundled = await bundle();
-  const imports = await coldImports(bundled.file);
-  const importMs = median(imports);
   const ratio = cpu.handlerMicros / cpu.floorMicros;
 
   const rows: string[][] = [
@@ -272,7 +203,7 @@ if (process.argv.includes('--cpu')) {
       `${cpu.handlerMicros.toFixed(1)} µs`,
       `${cpu.floorMicros.toFixed(1)} µs (HMAC-SHA256 + JSON.parse)`,
       `${ratio.toFixed(2)}x`,
-      `within ${GOALS.cpuRatio}x of the floor: ${mark(ratio <= GOALS.cpuRatio)}`,
+      `within ${GOALS.cpuRatio}x of the floor: ${verdict(ratio <= GOALS.cpuRatio)}`,
     ],
     [
       '  without its log line',
@@ -280,20 +211,6 @@ if (process.argv.includes('--cpu')) {
       `${silent.floorMicros.toFixed(1)} µs`,
       `${(silent.handlerMicros / silent.floorMicros).toFixed(2)}x`,
       'for reference: writing the log line is a system call',
-    ],
-    [
-      'bundle (minified)',
-      kb(bundled.bytes),
-      `< ${kb(GOALS.bundleBytes)}`,
-      `${(bundled.bytes / GOALS.bundleBytes).toFixed(2)}x`,
-      mark(bundled.bytes < GOALS.bundleBytes),
-    ],
-    [
-      'cold import',
-      `${importMs.toFixed(1)} ms`,
-      `< ${GOALS.importMs} ms`,
-      `${(importMs / GOALS.importMs).toFixed(2)}x`,
-      mark(importMs < GOALS.importMs),
     ],
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
@@ -307,13 +224,4 @@ if (process.argv.includes('--cpu')) {
       'warm, its log line per delivery (Powertools Logger) written to /dev/null.',
   );
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
-  console.log(
-    `cold import: median of ${IMPORT_RUNS} fresh processes (${imports.map((t) => t.toFixed(0)).join(', ')} ms), ` +
-      'the AWS SDK clients it imports included',
-  );
-  console.log(
-    `bundle: esbuild, platform node, target node24, ESM, minified, @aws-sdk/* external; largest parts: ${bundled.largest
-      .map(([name, bytes]) => `${name} ${kb(bytes)}`)
-      .join(', ')}`,
-  );
 }
