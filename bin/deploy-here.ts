@@ -6,7 +6,7 @@ import { createLogger } from '../functions/adapters/local/logger.ts';
 import type { DeployJob } from '../functions/core/model/job.ts';
 import { partId } from '../functions/core/model/part.ts';
 import type { DeploymentRecord } from '../functions/core/model/records.ts';
-import { LocalRuntime, openLocalState } from '../functions/runtime/local.ts';
+import { type JobResult, LocalRuntime, openLocalState } from '../functions/runtime/local.ts';
 import { err, out } from './cli.ts';
 import { type ManualPart, requireConfig } from './install.ts';
 
@@ -25,9 +25,11 @@ export async function deployHere(part: ManualPart, job: DeployJob): Promise<Here
   });
   try {
     const outcome = await runJob(runtime, state.queue, job);
-    return outcome.kind === 'done'
-      ? { kind: 'done', record: outcome.result }
-      : { kind: 'dead', error: outcome.error };
+    if (outcome.kind === 'dead') return { kind: 'dead', error: outcome.error };
+    // A deploy job's result is its deployment record (a plan job's would be a plan report).
+    const { result } = outcome;
+    if (!('jobId' in result)) throw new Error(`job ${job.id} ended without a deployment record`);
+    return { kind: 'done', record: result };
   } finally {
     await runtime.close();
     state.close();
@@ -39,11 +41,11 @@ async function runJob(
   runtime: LocalRuntime,
   queue: ReturnType<typeof openLocalState>['queue'],
   job: DeployJob,
-): Promise<Exclude<JobOutcome<DeploymentRecord>, { kind: 'retry' }>> {
+): Promise<Exclude<JobOutcome<JobResult>, { kind: 'retry' }>> {
   const group = partId(job);
   let id: number | undefined;
-  let settle: ((outcome: Exclude<JobOutcome<DeploymentRecord>, { kind: 'retry' }>) => void) | undefined;
-  const settled = new Promise<Exclude<JobOutcome<DeploymentRecord>, { kind: 'retry' }>>((resolve) => {
+  let settle: ((outcome: Exclude<JobOutcome<JobResult>, { kind: 'retry' }>) => void) | undefined;
+  const settled = new Promise<Exclude<JobOutcome<JobResult>, { kind: 'retry' }>>((resolve) => {
     settle = resolve;
   });
   const worker = runtime.worker({
