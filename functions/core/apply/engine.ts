@@ -60,6 +60,47 @@ export async function plannedRefs(
 
 const DEFAULT_BUDGET: WaitBudget = { timeoutMs: 300_000 };
 
+/** A revision validated against the cluster with server-side dry-runs; nothing changed. */
+export interface DryRunRevision {
+  /** Its objects and hooks, each with what validation learnt: live object, dry-run result, deferral, re-creation. */
+  readonly planned: readonly Planned[];
+  /** The objects the revision or the API server refuses, each with its reason. */
+  readonly rejections: ObjectResult[];
+  /** The errors behind the API server's refusals, for their class. */
+  readonly errors: readonly unknown[];
+  /** Hooks of kinds or events Ferry does not run here. */
+  readonly skipped: ObjectResult[];
+  readonly hooks: Hooks;
+}
+
+/**
+ * The validation of a deployment, and nothing else: every object, hooks included, prepared as the engine
+ * applies it and dry-run against the cluster (objects known unchanged excepted). A plan stops here.
+ */
+export async function dryRunRevision(
+  objects: readonly KubeObject[],
+  options: ApplyOptions,
+  limit: LimitFunction = pLimit(options.concurrency ?? 32),
+): Promise<DryRunRevision> {
+  const { planned: all, rejections, skipped } = await plan(objects, options);
+  const planned = withoutHooksOfOtherEvents(all, options, skipped);
+  const hooks = new Hooks(
+    planned.filter((p) => p.hook !== undefined),
+    {
+      cluster: options.cluster,
+      runId: options.runId ?? randomBytes(8).toString('hex'),
+      budget: options.budget ?? DEFAULT_BUDGET,
+    },
+  );
+  await readLiveObjects(
+    planned.filter((p) => p.hook === undefined),
+    options,
+    limit,
+  );
+  const errors = await dryRunEach(planned, objects, options, limit, rejections, hooks);
+  return { planned, rejections, errors, skipped, hooks };
+}
+
 /**
  * Applies a rendered revision with server-side apply, as Flux's kustomize-controller does: every object, hooks
  * included, is validated by a server-side dry-run before anything changes; then the pre-sync hooks run; then
@@ -72,19 +113,9 @@ export async function applyRevision(
   options: ApplyOptions,
 ): Promise<AppliedRevision> {
   const limit = pLimit(options.concurrency ?? 32);
-  const { planned: all, rejections, skipped } = await plan(objects, options);
-  const planned = withoutHooksOfOtherEvents(all, options, skipped);
+  const { planned, rejections, errors, skipped, hooks } = await dryRunRevision(objects, options, limit);
+  refuseRejected(rejections, errors);
   const app = planned.filter((p) => p.hook === undefined);
-  const hooks = new Hooks(
-    planned.filter((p) => p.hook !== undefined),
-    {
-      cluster: options.cluster,
-      runId: options.runId ?? randomBytes(8).toString('hex'),
-      budget: options.budget ?? DEFAULT_BUDGET,
-    },
-  );
-  await readLiveObjects(app, options, limit);
-  await validate(planned, objects, options, limit, rejections, hooks);
   const reached: Reached = { results: [], inventory: [], live: [] };
   // The namespaces hooks need, when the revision brings them, come first: a first deployment has none yet.
   const needed = new Set(
@@ -144,18 +175,17 @@ function withoutHooksOfOtherEvents(
 }
 
 /**
- * Dry-runs every object that is not known unchanged, with the live values kept at ignored pointers. Any
- * rejection stops the revision before anything changes; so does a transient error (a connection reset, a
- * timeout), as a transient failure that the queue retries.
+ * Dry-runs every object that is not known unchanged, with the live values kept at ignored pointers; adds each
+ * refusal to `rejections` and resolves the errors behind them.
  */
-async function validate(
+async function dryRunEach(
   planned: Planned[],
   objects: readonly KubeObject[],
   options: ApplyOptions,
   limit: LimitFunction,
   rejections: ObjectResult[],
   hooks: Hooks,
-): Promise<void> {
+): Promise<unknown[]> {
   const { cluster } = options;
   const declaredNamespaces = new Set(
     objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
@@ -196,6 +226,14 @@ async function validate(
   await Promise.all(
     planned.filter((p) => !p.deferred && !p.knownUnchanged).map((p) => limit(() => check(p))),
   );
+  return errors;
+}
+
+/**
+ * Any rejection stops the revision before anything changes; so does a transient error (a connection reset, a
+ * timeout), as a transient failure that the queue retries.
+ */
+function refuseRejected(rejections: readonly ObjectResult[], errors: readonly unknown[]): void {
   if (rejections.length === 0) return;
   if (classOfAll(errors) === 'transient') {
     throw new ApplyFailed(
@@ -302,22 +340,31 @@ async function applyStage(
 const rv = (object: KubeObject): { resourceVersion?: string } =>
   object.metadata.resourceVersion === undefined ? {} : { resourceVersion: object.metadata.resourceVersion };
 
+/**
+ * What applying a validated object does: nothing when it is known unchanged or its dry-run equals the live
+ * object; else it re-creates it (an immutable field changed, where the environment allows it), configures it
+ * (it exists) or creates it.
+ */
+export function plannedAction(p: Planned): 'unchanged' | 'recreated' | 'configured' | 'created' {
+  if (p.live !== undefined && (p.knownUnchanged || (p.dryRun !== undefined && !differs(p.dryRun, p.live))))
+    return 'unchanged';
+  if (p.recreate) return 'recreated';
+  return p.live !== undefined || p.dryRun?.metadata.resourceVersion !== undefined ? 'configured' : 'created';
+}
+
 async function applyOne(
   cluster: Cluster,
   p: Planned,
 ): Promise<{ action: ObjectResult['action']; object: KubeObject }> {
-  if (p.live !== undefined && (p.knownUnchanged || (p.dryRun !== undefined && !differs(p.dryRun, p.live)))) {
-    return { action: 'unchanged', object: p.live };
-  }
-  if (p.recreate) {
+  const action = plannedAction(p);
+  if (action === 'unchanged' && p.live !== undefined) return { action, object: p.live };
+  if (action === 'recreated') {
     await cluster.delete(p.ref);
     if ((await waitUntilGone(cluster, [p.ref], 60_000)).length > 0)
       throw new Error(`${describeRef(p.ref)} was not deleted in 60s, cannot re-create it`);
-    return { action: 'recreated', object: await cluster.apply(p.object, { dryRun: false }) };
+    return { action, object: await cluster.apply(p.object, { dryRun: false }) };
   }
-  const existed = p.live !== undefined || p.dryRun?.metadata.resourceVersion !== undefined;
-  const object = await cluster.apply(p.object, { dryRun: false });
-  return { action: existed ? 'configured' : 'created', object };
+  return { action, object: await cluster.apply(p.object, { dryRun: false }) };
 }
 
 /**

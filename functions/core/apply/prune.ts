@@ -30,7 +30,7 @@ export function pruneCandidates(
 }
 
 /** A candidate read back: to delete (the live object), retained (why), or already gone. */
-type Verdict = { readonly live: KubeObject } | { readonly result: ObjectResult } | undefined;
+export type Verdict = { readonly live: KubeObject } | { readonly result: ObjectResult } | undefined;
 
 /**
  * Deletes the objects of the previous inventory that the new one lacks (nor holds as a hook, `spare`), but only
@@ -57,7 +57,7 @@ export async function pruneObjects(
       limit(async (): Promise<[ObjectRef, Verdict]> => {
         const ref = refOfEntry(entry);
         try {
-          return [ref, judge(ref, await options.cluster.get(ref), options)];
+          return [ref, pruneVerdict(ref, await options.cluster.get(ref), options)];
         } catch (error) {
           return [ref, { result: failed(ref, error) }];
         }
@@ -105,11 +105,15 @@ export async function pruneObjects(
   return results;
 }
 
-const refOfEntry = ({ apiVersion, kind, namespace, name }: InventoryEntry): ObjectRef =>
+export const refOfEntry = ({ apiVersion, kind, namespace, name }: InventoryEntry): ObjectRef =>
   namespace === undefined ? { apiVersion, kind, name } : { apiVersion, kind, namespace, name };
 
-/** Whether a live candidate is deleted or retained; undefined when it is gone already. */
-function judge(ref: ObjectRef, live: KubeObject | undefined, options: PruneOptions): Verdict {
+/** Whether a live candidate is deleted or retained; undefined when it is gone already. Plans show the same. */
+export function pruneVerdict(
+  ref: ObjectRef,
+  live: KubeObject | undefined,
+  options: Pick<PruneOptions, 'owner' | 'allowPersistentVolumeClaims'>,
+): Verdict {
   if (live === undefined) return undefined;
   let retained: string | undefined;
   if (!ownedBy(live, options.owner)) retained = 'no longer carries this environment’s ownership labels';

@@ -98,8 +98,8 @@ export async function detectDrift(options: DriftOptions): Promise<DriftReport> {
 
 const MASKED = '(masked)';
 
-/** The fields that differ, as JSON pointers; a Secret's values are never shown. */
-function changesOf(live: KubeObject, desired: KubeObject, ignore: readonly IgnoreRule[]) {
+/** The fields that differ, as JSON pointers; a Secret's values are never shown. Plans show the same. */
+export function changesOf(live: KubeObject, desired: KubeObject, ignore: readonly IgnoreRule[]) {
   const secret = live.kind === 'Secret';
   return diff(comparable(live, ignore), comparable(desired, ignore)).map((change) => {
     const path = `/${change.path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
