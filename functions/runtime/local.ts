@@ -5,6 +5,7 @@
 // here decides what a deployment does.
 import { join } from 'node:path';
 import { eksKubeConfig } from '../adapters/aws/eks-connection.ts';
+import { pullRequestHosts } from '../adapters/comments/pull-requests.ts';
 import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
 import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
 import { openDatabase } from '../adapters/local/database.ts';
@@ -17,14 +18,17 @@ import { webhookNotifiers } from '../adapters/notify/webhook.ts';
 import { onFeedbackFailure } from '../adapters/status/failures.ts';
 import { statusPageLink } from '../adapters/status/links.ts';
 import { statusReporters } from '../adapters/status/reporters.ts';
-import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
+import { layerManifestTools, UNTRUSTED_RENDER } from '../adapters/tools/layer-tools.ts';
 import type { Config } from '../core/config.ts';
 import { type DeployDependencies, deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
 import { Feedback } from '../core/feedback/feedback.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
 import type { EnvironmentCheck } from '../core/model/check.ts';
+import type { CommitStatus } from '../core/model/feedback.ts';
+import { isPlanJob } from '../core/model/job.ts';
 import { partId } from '../core/model/part.ts';
 import type { DeploymentRecord } from '../core/model/records.ts';
+import { type PlanJobDependencies, type PlanReport, runPlanJob } from '../core/plan/run.ts';
 import type { GitSource, ManifestTools, SecretSource } from '../core/ports.ts';
 import { type CheckDependencies, checkEnvironment } from '../core/reconcile/check.ts';
 import { planChecks } from '../core/reconcile/schedule.ts';
@@ -56,11 +60,11 @@ export interface LocalRuntimeOptions {
   readonly logger: Logger;
 }
 
+/** What a job of the local queue leaves: a deployment's record, or a plan's report. */
+export type JobResult = DeploymentRecord | PlanReport;
+
 /** What a worker of the runtime may be told: how many parts at once, which part only, and who to tell. */
-export type LocalWorkerOptions = Pick<
-  JobWorkerOptions<DeploymentRecord>,
-  'concurrency' | 'group' | 'onSettled'
->;
+export type LocalWorkerOptions = Pick<JobWorkerOptions<JobResult>, 'concurrency' | 'group' | 'onSettled'>;
 
 /** How long closing the runtime waits for commit statuses still being posted. */
 const FEEDBACK_SETTLE_MS = 5_000;
@@ -72,10 +76,16 @@ export class LocalRuntime {
   readonly #clusters: KubernetesClusterConnector;
   readonly #feedback: Feedback;
   readonly #deps: DeployDependencies & CheckDependencies;
-  #statusPage: string | undefined;
+  readonly #plans: PlanJobDependencies;
+  #statusPage: ((status: CommitStatus) => string) | undefined;
   #failedStatusPosts = 0;
 
-  private constructor(state: LocalState, options: LocalRuntimeOptions, tools: ManifestTools) {
+  private constructor(
+    state: LocalState,
+    options: LocalRuntimeOptions,
+    tools: ManifestTools,
+    planTools: ManifestTools,
+  ) {
     const { config, secrets, logger } = options;
     this.#state = state;
     this.#options = options;
@@ -86,7 +96,7 @@ export class LocalRuntime {
       secrets,
       reporters: statusReporters(),
       notifiers: webhookNotifiers(config, secrets),
-      targetUrl: () => this.#statusPage,
+      targetUrl: (status) => this.#statusPage?.(status),
       onFailure: onFeedbackFailure(logger, (what) => {
         if (what === 'status') this.#failedStatusPosts++;
       }),
@@ -101,12 +111,17 @@ export class LocalRuntime {
       clusters: this.#clusters,
       feedback: this.#feedback,
     };
+    this.#plans = { ...this.#deps, tools: planTools, hosts: pullRequestHosts() };
   }
 
   /** Wires the runtime; finds (or first unpacks) kubectl and helm. */
   static async start(state: LocalState, options: LocalRuntimeOptions): Promise<LocalRuntime> {
     options.logger.info('preparing kubectl and helm');
-    return new LocalRuntime(state, options, await layerManifestTools());
+    const [tools, planTools] = await Promise.all([
+      layerManifestTools(),
+      layerManifestTools(UNTRUSTED_RENDER),
+    ]);
+    return new LocalRuntime(state, options, tools, planTools);
   }
 
   /** Commit statuses link to the status page of the server at `serverUrl` from now on. */
@@ -136,9 +151,11 @@ export class LocalRuntime {
    * A worker over the state's queue that deploys each job. A deployment throws its transient failures: those
    * are retried with backoff and dead-lettered at last; a part busy with another worker only postpones the job.
    */
-  worker(options: LocalWorkerOptions = {}): JobWorker<DeploymentRecord> {
+  worker(options: LocalWorkerOptions = {}): JobWorker<JobResult> {
     const { logger } = this.#options;
-    return new JobWorker(this.#state.queue, (claimed) => this.#deploy(claimed), {
+    const run = (claimed: ClaimedJob) =>
+      isPlanJob(claimed.job) ? this.#plan(claimed) : this.#deploy(claimed);
+    return new JobWorker<JobResult>(this.#state.queue, run, {
       ...options,
       logger,
       postpones: (error) => error instanceof EnvironmentBusy,
@@ -165,6 +182,23 @@ export class LocalRuntime {
       detail: record.message,
     });
     return record;
+  }
+
+  /** A plan job: the pull request's comment and the plan's status written, nothing applied. */
+  async #plan(claimed: ClaimedJob): Promise<PlanReport> {
+    const { job } = claimed;
+    if (!isPlanJob(job)) throw new Error(`job ${claimed.id} is not a plan job`);
+    const report = await runPlanJob(job, this.#plans);
+    this.#options.logger.info('plan finished', {
+      job: claimed.id,
+      group: claimed.group,
+      pullRequest: report.pullRequest,
+      commit: report.commit,
+      outcome: report.outcome,
+      detail: report.summary,
+      comment: report.comment,
+    });
+    return report;
   }
 
   /** The schedule of checks: every part of every environment, every interval, each after its jitter. */

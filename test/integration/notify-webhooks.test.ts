@@ -293,6 +293,7 @@ describe('through the Feedback', () => {
     assert.equal(receiver.to(SLACK_PATH).length, 1);
     assert.deepEqual(failures, [
       {
+        ...change().key,
         notifier: 'slack/chat',
         from: 'Synced',
         to: 'Failed',

@@ -13,8 +13,12 @@ import type { JobWorker } from '../../functions/adapters/local/job-worker.ts';
 import { LocalSecretSource } from '../../functions/adapters/local/local-secret-source.ts';
 import { createLogger } from '../../functions/adapters/local/logger.ts';
 import { parseConfig } from '../../functions/core/config.ts';
-import type { DeploymentRecord } from '../../functions/core/model/records.ts';
-import { LocalRuntime, type LocalState, openLocalState } from '../../functions/runtime/local.ts';
+import {
+  type JobResult,
+  LocalRuntime,
+  type LocalState,
+  openLocalState,
+} from '../../functions/runtime/local.ts';
 import {
   type CommitStatus,
   GiteaClient,
@@ -48,7 +52,7 @@ let stateDir: string;
 let state: LocalState;
 let runtime: LocalRuntime;
 let http: RunningHttpServer;
-let worker: JobWorker<DeploymentRecord> | undefined;
+let worker: JobWorker<JobResult> | undefined;
 
 async function createSite(scenario: Scenario): Promise<Site> {
   const repository = await gitea.createRepository();
@@ -161,7 +165,7 @@ describe('Ferry on a real Gitea', () => {
     assert.equal(statuses.at(0)?.description, 'queued', 'pending as soon as the delivery is enqueued');
     assert.equal(statuses.at(-1)?.status, 'success', JSON.stringify(summary(statuses)));
     assert.match(statuses.at(-1)?.description ?? '', /^1 applied in \d+\.\d s$/);
-    assert.equal(statuses.at(-1)?.target_url, `${http.url}/status`);
+    assert.equal(statuses.at(-1)?.target_url, `${http.url}/parts/${site('push').app}/staging/app`);
     assert.equal(statuses.at(-1)?.creator?.login, gitea.settings.user);
     const live = await api.request<{ data: Record<string, string> }>({
       method: 'GET',

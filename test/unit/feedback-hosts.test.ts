@@ -138,7 +138,16 @@ describe('links', () => {
   });
 
   test('the local status page', () => {
-    assert.equal(statusPageLink('http://127.0.0.1:8080/'), 'http://127.0.0.1:8080/status');
+    assert.equal(
+      statusPageLink('http://127.0.0.1:8080/')({
+        key: { app: 'shop', environment: 'dev', part: 'app' },
+        commit: 'a',
+        ref: 'r',
+        state: 'pending',
+        description: '',
+      }),
+      'http://127.0.0.1:8080/parts/shop/dev/app',
+    );
   });
 });
 

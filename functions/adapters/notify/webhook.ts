@@ -53,30 +53,45 @@ export function signatureOf(key: string, body: string): string {
   return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 }
 
-type JsonWebhookConfig = Extract<NotificationWebhookConfig, { type: 'json' }>;
-
-/** The event as JSON, signed, with its delivery id: for receivers of one's own. */
-export class JsonWebhookNotifier implements Notifier {
+/**
+ * A notifier of one configured webhook: it filters the changes the webhook asks for and posts each as its
+ * subclass shapes it.
+ */
+abstract class WebhookNotifier<W extends NotificationWebhookConfig> implements Notifier {
   readonly name: string;
-  readonly #webhook: JsonWebhookConfig;
-  readonly #secrets: SecretSource;
-  readonly #options: WebhookOptions;
+  protected readonly webhook: W;
+  protected readonly secrets: SecretSource;
+  protected readonly options: WebhookOptions;
 
-  constructor(webhook: JsonWebhookConfig, secrets: SecretSource, options: WebhookOptions = {}) {
-    this.name = `json/${webhook.name}`;
-    this.#webhook = webhook;
-    this.#secrets = secrets;
-    this.#options = options;
+  constructor(webhook: W, secrets: SecretSource, options: WebhookOptions) {
+    this.name = `${webhook.type}/${webhook.name}`;
+    this.webhook = webhook;
+    this.secrets = secrets;
+    this.options = options;
   }
 
   async notify(change: SyncChange): Promise<void> {
     const message = notificationOf(change);
-    if (message === undefined || !accepts(this.#webhook, message)) return;
-    const key = await this.#secrets.getSecret(this.#webhook.signingSecret);
+    if (message !== undefined && accepts(this.webhook, message)) await this.post(message);
+  }
+
+  protected abstract post(message: NotificationMessage): Promise<void>;
+}
+
+type JsonWebhookConfig = Extract<NotificationWebhookConfig, { type: 'json' }>;
+
+/** The event as JSON, signed, with its delivery id: for receivers of one's own. */
+export class JsonWebhookNotifier extends WebhookNotifier<JsonWebhookConfig> {
+  constructor(webhook: JsonWebhookConfig, secrets: SecretSource, options: WebhookOptions = {}) {
+    super(webhook, secrets, options);
+  }
+
+  protected async post(message: NotificationMessage): Promise<void> {
+    const key = await this.secrets.getSecret(this.webhook.signingSecret);
     const body = JSON.stringify(message);
     await postWebhook({
       name: this.name,
-      url: this.#webhook.url,
+      url: this.webhook.url,
       showHost: true,
       headers: {
         [WEBHOOK_HEADERS.signature]: signatureOf(key, body),
@@ -84,7 +99,7 @@ export class JsonWebhookNotifier implements Notifier {
         [WEBHOOK_HEADERS.event]: message.event,
       },
       body,
-      ...this.#options,
+      ...this.options,
     });
   }
 }
@@ -108,27 +123,17 @@ export function slackText(message: NotificationMessage): string {
 }
 
 /** A short text to a Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat, Discord's `/slack`). */
-export class SlackNotifier implements Notifier {
-  readonly name: string;
-  readonly #webhook: SlackWebhookConfig;
-  readonly #secrets: SecretSource;
-  readonly #options: WebhookOptions;
-
+export class SlackNotifier extends WebhookNotifier<SlackWebhookConfig> {
   constructor(webhook: SlackWebhookConfig, secrets: SecretSource, options: WebhookOptions = {}) {
-    this.name = `slack/${webhook.name}`;
-    this.#webhook = webhook;
-    this.#secrets = secrets;
-    this.#options = options;
+    super(webhook, secrets, options);
   }
 
-  async notify(change: SyncChange): Promise<void> {
-    const message = notificationOf(change);
-    if (message === undefined || !accepts(this.#webhook, message)) return;
-    const url = (await this.#secrets.getSecret(this.#webhook.urlSecret)).trim();
+  protected async post(message: NotificationMessage): Promise<void> {
+    const url = (await this.secrets.getSecret(this.webhook.urlSecret)).trim();
     if (!/^https?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) {
       throw new Failure(
         'configuration',
-        `${this.name}: secret ${this.#webhook.urlSecret} does not hold an http(s) URL`,
+        `${this.name}: secret ${this.webhook.urlSecret} does not hold an http(s) URL`,
       );
     }
     await postWebhook({
@@ -138,7 +143,7 @@ export class SlackNotifier implements Notifier {
       showHost: false,
       headers: {},
       body: JSON.stringify({ text: slackText(message) }),
-      ...this.#options,
+      ...this.options,
     });
   }
 }

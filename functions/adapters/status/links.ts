@@ -1,6 +1,8 @@
 // Where a commit status links to: the local server's status page, or in AWS the worker's logs of that
 // deployment in the CloudWatch console.
+
 import type { CommitStatus } from '../../core/model/feedback.ts';
+import { partId } from '../../core/model/part.ts';
 
 /** The console's host for a region: its own partition's for China and GovCloud. */
 function consoleOrigin(region: string): string {
@@ -26,5 +28,8 @@ export function cloudWatchLogsLink(region: string, logGroup: string): (status: C
   };
 }
 
-/** The local server's status page. */
-export const statusPageLink = (serverUrl: string): string => `${serverUrl.replace(/\/+$/, '')}/status`;
+/** The local server's status page of the status's part. */
+export const statusPageLink =
+  (serverUrl: string) =>
+  (status: CommitStatus): string =>
+    `${serverUrl.replace(/\/+$/, '')}/parts/${partId(status.key)}`;
