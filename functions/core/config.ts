@@ -210,6 +210,15 @@ const settings = z.strictObject({
     .default(1024 * 1024),
 });
 
+/** Plans of pull requests (a comment and a status per environment, from a dry-run against its live cluster). */
+const plan = z.strictObject({
+  /**
+   * Plan pull requests whose head is in another repository (a fork). Their author controls what is rendered
+   * and dry-run with Ferry's credentials, so they are not planned unless this is on.
+   */
+  forks: z.boolean().default(false),
+});
+
 /**
  * The changes of a part's sync status a notification is sent for: it failed, went OutOfSync, recovered (Synced
  * after Failed or OutOfSync), or was first synced.
@@ -384,6 +393,7 @@ export const configSchema = z
     apps: z.array(app).min(1),
     settings: settings.default(settings.parse({})),
     notifications: notifications.default(notifications.parse({})),
+    plan: plan.default(plan.parse({})),
   })
   .superRefine((config, ctx) => {
     checkNotifications(config.notifications.webhooks, config.apps, ctx);

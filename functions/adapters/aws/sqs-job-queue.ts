@@ -1,10 +1,12 @@
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { DeployJob } from '../../core/model/job.ts';
-import { partId } from '../../core/model/part.ts';
+import { type DeployJob, jobGroup } from '../../core/model/job.ts';
 import type { JobQueue } from '../../core/ports.ts';
 import { sendInBatches } from './sqs-batches.ts';
 
-/** The deploy queue on an SQS FIFO queue: one message group per part, deduplicated by job id. */
+/**
+ * The deploy queue on an SQS FIFO queue: one message group per part (a pull request's plans have one of their
+ * own, `jobGroup`), deduplicated by job id.
+ */
 export class SqsJobQueue implements JobQueue {
   readonly #sqs: SQSClient;
   readonly #queueUrl: string;
@@ -20,7 +22,7 @@ export class SqsJobQueue implements JobQueue {
       this.#queueUrl,
       jobs.map((job) => ({
         MessageBody: JSON.stringify(job),
-        MessageGroupId: partId(job),
+        MessageGroupId: jobGroup(job),
         // SHA-256 hex: 64 characters of the 128 SQS allows.
         MessageDeduplicationId: job.id,
       })),

@@ -1,6 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { type DeployJob, parseDeployJob } from '../../core/model/job.ts';
-import { partId } from '../../core/model/part.ts';
+import { type DeployJob, jobGroup, parseDeployJob } from '../../core/model/job.ts';
 import type { JobQueue } from '../../core/ports.ts';
 import { type Clock, processAlive, systemClock, transaction } from './database.ts';
 
@@ -50,9 +49,9 @@ interface JobRow {
 
 /**
  * The deploy queue of the local mode, in the state database so that a restart loses no job: FIFO per group
- * (`partId`), deduplicated by job id over a window like SQS FIFO. Only a group's oldest job can be claimed, and
- * only while no job of the group runs; a job that waits for a retry holds its group back, as an in-flight
- * SQS FIFO message does. A job whose claiming process died is claimable again.
+ * (`jobGroup`: a part, or a pull request's plans), deduplicated by job id over a window like SQS FIFO. Only a
+ * group's oldest job can be claimed, and only while no job of the group runs; a job that waits for a retry holds
+ * its group back, as an in-flight SQS FIFO message does. A job whose claiming process died is claimable again.
  */
 export class SqliteJobQueue implements JobQueue {
   readonly #db: DatabaseSync;
@@ -88,7 +87,7 @@ export class SqliteJobQueue implements JobQueue {
             `INSERT INTO jobs (job_group, deduplication_id, body, enqueued_at, available_at)
              VALUES (?, ?, ?, ?, ?)`,
           )
-          .run(partId(job), job.id, JSON.stringify(job), now, now);
+          .run(jobGroup(job), job.id, JSON.stringify(job), now, now);
         return Number(lastInsertRowid);
       });
     });

@@ -100,7 +100,8 @@ export class GitHubReporter implements StatusReporter {
 
   async #deploymentStatus(octokit: Octokit, call: Call, target: OwnedRepository, status: PostedStatus) {
     const state = DEPLOYMENT_STATES[status.state];
-    if (state === undefined) return;
+    // A plan deploys nothing: its commit gets a status, the Environments panel nothing.
+    if (state === undefined || status.subject === 'plan') return;
     const id = await this.#deploymentId(octokit, call, target, status);
     if (id === undefined) return;
     await call('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', (request) =>

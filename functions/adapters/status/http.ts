@@ -16,7 +16,7 @@ const ANSWER_LENGTH = 300;
 export interface HostRequest {
   /** The host's kind, as messages name it (`GitLab`). */
   readonly host: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: unknown;

@@ -47,7 +47,7 @@ export class Feedback implements FeedbackEvents {
     const targetUrl = this.#deps.targetUrl?.(status) ?? status.targetUrl;
     const posted = {
       ...status,
-      context: statusContext(status.key),
+      context: statusContext(status.key, status.subject),
       ...(targetUrl === undefined ? {} : { targetUrl }),
     };
     const tokenSecret = repository.statusTokenSecret ?? repository.tokenSecret;

@@ -1,6 +1,7 @@
 // The deploy job: the message on the deploy queue. A push or reconcile job is a signal that a part may be behind
 // its tracked ref; the worker decides what the part runs when it takes the job. A manual job either pins a
-// commit or releases the pin and follows the ref again.
+// commit or releases the pin and follows the ref again. A plan job asks what merging a pull request would
+// change in a part, against its live cluster, changing nothing.
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { COMMIT_ID } from './commit.ts';
@@ -19,7 +20,29 @@ export type JobTrigger =
       readonly pin: boolean;
       /** Prune even when the deployment would delete more objects than the environment's deletion budget. */
       readonly overrideDeletionBudget: boolean;
+    }
+  | {
+      readonly kind: 'plan';
+      readonly deliveryId: string;
+      readonly provider: Provider;
+      readonly pullRequest: PullRequestTarget;
     };
+
+/**
+ * The pull request a plan job speaks of. The job's `ref` follows its head in the base repository
+ * (`refs/pull/7/head`, `refs/merge-requests/7/head`, ...; its source branch where the host keeps no such ref)
+ * and its `commit` is the head the sender saw.
+ */
+export interface PullRequestTarget {
+  /** The configured repository's name: the pull request's plans share one comment, so one message group. */
+  readonly repository: string;
+  /** The number people see (GitLab's merge request iid). */
+  readonly number: number;
+  /** The branch it would merge into, as a full ref (`refs/heads/main`). */
+  readonly base: string;
+  /** Its head lives in another repository (a fork). */
+  readonly fork: boolean;
+}
 
 export interface DeployJob extends PartKey {
   /** Unique per job and stable across redeliveries: the queue's deduplication id and the record's job id. */
@@ -35,7 +58,8 @@ export interface DeployJob extends PartKey {
 
 /**
  * The one deduplication rule. A push job is one per delivery and part, a reconcile job one per check, reason,
- * commit and part (so a new check can enqueue a heal or a retry again), a manual job is always new.
+ * commit and part (so a new check can enqueue a heal or a retry again), a manual job is always new, a plan job
+ * one per delivery and part.
  */
 function jobId(key: PartKey, commit: string, trigger: JobTrigger): string {
   const source =
@@ -43,7 +67,9 @@ function jobId(key: PartKey, commit: string, trigger: JobTrigger): string {
       ? `push\n${trigger.provider}#${trigger.deliveryId}`
       : trigger.kind === 'reconcile'
         ? `reconcile\n${trigger.checkId}\n${trigger.reason}\n${commit}`
-        : `manual\n${randomBytes(12).toString('hex')}`;
+        : trigger.kind === 'plan'
+          ? `plan\n${trigger.provider}#${trigger.deliveryId}`
+          : `manual\n${randomBytes(12).toString('hex')}`;
   return createHash('sha256')
     .update(`${source}\n${partId(key)}`)
     .digest('hex');
@@ -93,9 +119,36 @@ function deployJobSchema() {
         pin: z.boolean(),
         overrideDeletionBudget: z.boolean(),
       }),
+      z.object({
+        kind: z.literal('plan'),
+        deliveryId: z.string(),
+        provider: z.enum(PROVIDERS),
+        pullRequest: z.object({
+          repository: z.string().min(1),
+          number: z.number().int().nonnegative(),
+          base: z.string().startsWith('refs/heads/'),
+          fork: z.boolean(),
+        }),
+      }),
     ]),
     enqueuedAt: z.string(),
   });
+}
+
+/** A plan job: a job whose trigger is a pull request to plan. */
+export type PlanJob = DeployJob & { readonly trigger: Extract<JobTrigger, { kind: 'plan' }> };
+
+export const isPlanJob = (job: DeployJob): job is PlanJob => job.trigger.kind === 'plan';
+
+/**
+ * The message group of a job. Jobs of a part run one at a time, in order (`partId`). The plans of a pull request
+ * have a group of their own, `plan/<repository>/<number>`: they never wait behind deployments, and they take
+ * turns with each other, as they share the pull request's one comment.
+ */
+export function jobGroup(job: DeployJob): string {
+  if (!isPlanJob(job)) return partId(job);
+  const { repository, number } = job.trigger.pullRequest;
+  return `plan/${repository}/${number}`;
 }
 
 /** A deploy job from a queue message's body, or undefined when the body is not one. */
