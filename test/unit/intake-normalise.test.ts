@@ -168,7 +168,8 @@ describe('GitLab pushes', () => {
     assert.equal(gitlab.kind('Push Hook', push), 'push');
     assert.equal(gitlab.kind('System Hook', push), 'push');
     assert.equal(gitlab.kind('Tag Push Hook', webhookFixture('gitlab-tag-push.json')), 'push');
-    assert.equal(gitlab.kind('Merge Request Hook', { object_kind: 'merge_request' }), 'other');
+    assert.equal(gitlab.kind('Merge Request Hook', { object_kind: 'merge_request' }), 'pull-request');
+    assert.equal(gitlab.kind('System Hook', { object_kind: 'merge_request' }), 'other');
     assert.equal(gitlab.kind('System Hook', { event_name: 'project_create' }), 'other');
   });
 });

@@ -2,6 +2,7 @@
 // retries, which `X-Attempt-Number` counts), `X-Hook-UUID`, and with a secret an HMAC-SHA256 of the raw body in
 // `X-Hub-Signature: sha256=<hex>`. One push may update several refs (`push.changes`); its commits list no
 // paths, so every path counts as changed.
+import { isCommitId } from '../model/commit.ts';
 import {
   booleanAt,
   firstRepositoryKey,
@@ -16,7 +17,16 @@ import {
   ZERO_ID,
 } from './normalise.ts';
 import type { ProviderSpec } from './provider-spec.ts';
+import { branchRef, DRAFT, notPlanned, type PullRequestEvent, pullRequestNumber } from './pull-request.ts';
 import { hubSignatureVerdict } from './verification.ts';
+
+/** Bitbucket Cloud's pull request events: created and updated bring a head to plan, the others close it. */
+const PULL_REQUEST_EVENTS = new Set([
+  'pullrequest:created',
+  'pullrequest:updated',
+  'pullrequest:fulfilled',
+  'pullrequest:rejected',
+]);
 
 /** A ref's state before or after the change (`old`, `new`): null when the ref did not or does not exist. */
 function refState(change: JsonObject, key: 'old' | 'new', at: string): JsonObject | undefined {
@@ -45,7 +55,8 @@ export const bitbucket: ProviderSpec = {
     (headers['x-request-uuid'] !== undefined || headers['x-hook-uuid'] !== undefined),
   event: (headers) => headers['x-event-key'],
   deliveryId: (headers) => headers['x-request-uuid'],
-  kind: (event) => (event === 'repo:push' ? 'push' : 'other'),
+  kind: (event) =>
+    event === 'repo:push' ? 'push' : PULL_REQUEST_EVENTS.has(event) ? 'pull-request' : 'other',
   repository: (payload) => {
     const links = objectAt(objectAt(payload, 'repository'), 'links');
     return firstRepositoryKey([objectAt(links, 'html')?.href]);
@@ -81,4 +92,36 @@ export const bitbucket: ProviderSpec = {
       });
     });
   },
+  pullRequest: (event, payload) => bitbucketPullRequest(event, payload),
 };
+
+/**
+ * A Bitbucket Cloud pull request event: `pullrequest.id`, `destination.branch.name`, `source.branch.name` and
+ * `source.commit.hash`, which Bitbucket abbreviates (the head is then the source branch's, read when the plan
+ * runs). Bitbucket Cloud keeps no ref of a fork's head in the repository, so forks cannot be planned.
+ */
+function bitbucketPullRequest(event: string, payload: JsonObject): PullRequestEvent {
+  const pull = objectIn(payload.pullrequest, 'pullrequest');
+  const source = objectAt(pull, 'source');
+  const destination = objectAt(pull, 'destination');
+  const hash = objectAt(source, 'commit')?.hash;
+  const fork = objectAt(source, 'repository')?.full_name !== objectAt(destination, 'repository')?.full_name;
+  const action = event.slice('pullrequest:'.length);
+  return {
+    provider: 'bitbucket',
+    repository: bitbucket.repository(payload),
+    number: pullRequestNumber(pull.id, 'pullrequest.id'),
+    action,
+    ignored: !['created', 'updated'].includes(action)
+      ? notPlanned(action === 'fulfilled' ? 'merged' : action === 'rejected' ? 'declined' : action)
+      : fork
+        ? 'its head is in a fork, of which Bitbucket Cloud keeps no ref in this repository: it cannot be planned'
+        : booleanAt(pull, 'draft') === true
+          ? DRAFT
+          : undefined,
+    base: branchRef(objectAt(destination, 'branch')?.name, 'pullrequest.destination.branch.name'),
+    commit: isCommitId(hash) ? hash : undefined,
+    headRef: branchRef(objectAt(source, 'branch')?.name, 'pullrequest.source.branch.name'),
+    fork,
+  };
+}

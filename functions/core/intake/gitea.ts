@@ -3,14 +3,26 @@
 // event headers, so they are detected first. Unlike GitHub, they sign the JSON payload even when they send it
 // as a form.
 import {
+  booleanAt,
   changedPathsOf,
   cloneUrlRepositoryKey,
+  type JsonObject,
+  MalformedPush,
   objectAt,
   optionalObjectId,
   pushEvent,
   refUpdateOf,
+  stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './provider-spec.ts';
+import {
+  branchRef,
+  DRAFT,
+  headCommit,
+  notPlanned,
+  type PullRequestEvent,
+  pullRequestNumber,
+} from './pull-request.ts';
 import { hubSignatureVerdict } from './verification.ts';
 
 export const gitea: ProviderSpec = {
@@ -19,7 +31,7 @@ export const gitea: ProviderSpec = {
   event: (headers) => headers['x-forgejo-event'] ?? headers['x-gitea-event'],
   deliveryId: (headers) =>
     headers['x-forgejo-delivery'] ?? headers['x-gitea-delivery'] ?? headers['x-github-delivery'],
-  kind: (event) => (event === 'push' ? 'push' : 'other'),
+  kind: (event) => (event === 'push' ? 'push' : event === 'pull_request' ? 'pull-request' : 'other'),
   repository: cloneUrlRepositoryKey,
   verify({ headers, decoded, secrets }) {
     const hex = headers['x-forgejo-signature'] ?? headers['x-gitea-signature'];
@@ -42,4 +54,40 @@ export const gitea: ProviderSpec = {
       }),
     ];
   },
+  pullRequest: (_event, payload) => giteaPullRequest(payload),
 };
+
+/**
+ * The actions of a `pull_request` event that bring a head to plan: Gitea sends assignments, labels, milestones
+ * and review requests under the same event, with their own actions.
+ */
+const PLANNED_ACTIONS = new Set(['opened', 'reopened', 'synchronized']);
+
+/**
+ * Gitea's and Forgejo's `pull_request` event: `number`, `pull_request.base.ref` (a branch name),
+ * `pull_request.head.sha`, kept in the base repository under `refs/pull/<number>/head`, forks included.
+ */
+export function giteaPullRequest(payload: JsonObject): PullRequestEvent {
+  const action = stringAt(payload, 'action') ?? '';
+  const pull = objectAt(payload, 'pull_request');
+  if (pull === undefined) throw new MalformedPush('"pull_request" is not an object');
+  const number = pullRequestNumber(payload.number ?? pull.number, 'number');
+  const base = objectAt(pull, 'base');
+  const head = objectAt(pull, 'head');
+  const merged = booleanAt(pull, 'merged') === true;
+  return {
+    provider: 'gitea',
+    repository: cloneUrlRepositoryKey(payload),
+    number,
+    action,
+    ignored: !PLANNED_ACTIONS.has(action)
+      ? notPlanned(action === 'closed' && merged ? 'merged' : action)
+      : booleanAt(pull, 'draft') === true
+        ? DRAFT
+        : undefined,
+    base: branchRef(base?.ref, 'pull_request.base.ref'),
+    commit: headCommit(head?.sha, 'pull_request.head.sha'),
+    headRef: `refs/pull/${number}/head`,
+    fork: head?.repo_id !== base?.repo_id,
+  };
+}

@@ -4,12 +4,23 @@ import {
   booleanAt,
   changedPathsOf,
   cloneUrlRepositoryKey,
+  type JsonObject,
+  MalformedPush,
   objectAt,
   optionalObjectId,
   pushEvent,
   refUpdateOf,
+  stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './provider-spec.ts';
+import {
+  branchRef,
+  DRAFT,
+  headCommit,
+  notPlanned,
+  type PullRequestEvent,
+  pullRequestNumber,
+} from './pull-request.ts';
 import { hubSignatureVerdict, refused } from './verification.ts';
 
 /** GitHub lists at most this many commits in a push payload. */
@@ -20,7 +31,14 @@ export const github: ProviderSpec = {
   detect: (headers) => headers['x-github-event'] !== undefined,
   event: (headers) => headers['x-github-event'],
   deliveryId: (headers) => headers['x-github-delivery'],
-  kind: (event) => (event === 'push' ? 'push' : event === 'ping' ? 'ping' : 'other'),
+  kind: (event) =>
+    event === 'push'
+      ? 'push'
+      : event === 'pull_request'
+        ? 'pull-request'
+        : event === 'ping'
+          ? 'ping'
+          : 'other',
   repository: cloneUrlRepositoryKey,
   verify({ headers, decoded, secrets }) {
     const signature = headers['x-hub-signature-256'];
@@ -46,4 +64,40 @@ export const github: ProviderSpec = {
       }),
     ];
   },
+  pullRequest: (_event, payload) => githubPullRequest(payload),
 };
+
+/** The actions of a `pull_request` event that bring a head to plan. */
+const PLANNED_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review']);
+
+/**
+ * GitHub's `pull_request` event: `number`, `pull_request.base.ref` (a branch name), `pull_request.head.sha`,
+ * whose commits the base repository keeps under `refs/pull/<number>/head`, forks included.
+ */
+export function githubPullRequest(payload: JsonObject): PullRequestEvent {
+  const action = stringAt(payload, 'action') ?? '';
+  const pull = objectAt(payload, 'pull_request');
+  if (pull === undefined) throw new MalformedPush('"pull_request" is not an object');
+  const number = pullRequestNumber(payload.number ?? pull.number, 'number');
+  const base = objectAt(pull, 'base');
+  const head = objectAt(pull, 'head');
+  // A fork that was deleted leaves `head.repo` null: its head is someone else's all the same.
+  const headRepository = objectAt(head, 'repo')?.full_name;
+  const fork = headRepository === undefined || headRepository !== objectAt(base, 'repo')?.full_name;
+  const merged = booleanAt(pull, 'merged') === true;
+  return {
+    provider: 'github',
+    repository: cloneUrlRepositoryKey(payload),
+    number,
+    action,
+    ignored: !PLANNED_ACTIONS.has(action)
+      ? notPlanned(action === 'closed' && merged ? 'merged' : action)
+      : booleanAt(pull, 'draft') === true
+        ? DRAFT
+        : undefined,
+    base: branchRef(base?.ref, 'pull_request.base.ref'),
+    commit: headCommit(head?.sha, 'pull_request.head.sha'),
+    headRef: `refs/pull/${number}/head`,
+    fork,
+  };
+}

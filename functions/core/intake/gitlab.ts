@@ -1,8 +1,11 @@
 // GitLab: `X-Gitlab-Event`, the secret token in `X-Gitlab-Token`, and with a signing token a Standard Webhooks
 // signature (`webhook-id`, `webhook-timestamp`, `webhook-signature`). JSON bodies only.
 import {
+  booleanAt,
   changedPathsOf,
   firstRepositoryKey,
+  type JsonObject,
+  MalformedPush,
   objectAt,
   optionalObjectId,
   pushEvent,
@@ -10,6 +13,14 @@ import {
   stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './provider-spec.ts';
+import {
+  branchRef,
+  DRAFT,
+  headCommit,
+  notPlanned,
+  type PullRequestEvent,
+  pullRequestNumber,
+} from './pull-request.ts';
 import {
   AUTHENTIC,
   refused,
@@ -35,6 +46,7 @@ export const gitlab: ProviderSpec = {
   kind(event, payload) {
     // System hooks carry pushes of every project; their body names the event.
     const objectKind = stringAt(payload, 'object_kind') ?? stringAt(payload, 'event_name');
+    if (event === 'Merge Request Hook' && objectKind === 'merge_request') return 'pull-request';
     return PUSH_HOOKS.has(event) && objectKind !== undefined && PUSH_KINDS.has(objectKind) ? 'push' : 'other';
   },
   repository(payload) {
@@ -87,4 +99,36 @@ export const gitlab: ProviderSpec = {
       }),
     ];
   },
+  pullRequest: (_event, payload) => gitlabMergeRequest(payload),
 };
+
+/**
+ * A Merge Request Hook: `object_attributes.action` open, reopen, or update (planned only when it brings commits:
+ * then `oldrev` names the head before); `iid`, `target_branch`, `last_commit.id`; the target project keeps the
+ * head under `refs/merge-requests/<iid>/head`, forks included.
+ */
+export function gitlabMergeRequest(payload: JsonObject): PullRequestEvent {
+  const attributes = objectAt(payload, 'object_attributes');
+  if (attributes === undefined) throw new MalformedPush('"object_attributes" is not an object');
+  const action = stringAt(attributes, 'action') ?? '';
+  const number = pullRequestNumber(attributes.iid, 'object_attributes.iid');
+  const newCommits = action !== 'update' || stringAt(attributes, 'oldrev') !== undefined;
+  const draft = booleanAt(attributes, 'draft') ?? booleanAt(attributes, 'work_in_progress');
+  return {
+    provider: 'gitlab',
+    repository: gitlab.repository(payload),
+    number,
+    action,
+    ignored: !['open', 'reopen', 'update'].includes(action)
+      ? notPlanned(action)
+      : !newCommits
+        ? 'the merge request changed, not its commits: nothing new to plan'
+        : draft === true
+          ? DRAFT
+          : undefined,
+    base: branchRef(attributes.target_branch, 'object_attributes.target_branch'),
+    commit: headCommit(objectAt(attributes, 'last_commit')?.id, 'object_attributes.last_commit.id'),
+    headRef: `refs/merge-requests/${number}/head`,
+    fork: attributes.source_project_id !== attributes.target_project_id,
+  };
+}

@@ -8,12 +8,13 @@
 import { createHash } from 'node:crypto';
 import type { AppConfig, Config, RepositoryConfig } from '../config.ts';
 import type { FeedbackEvents } from '../feedback/feedback.ts';
-import { createJob, type DeployJob } from '../model/job.ts';
-import { keyOf, type PartName, partId } from '../model/part.ts';
+import { createJob, type DeployJob, isPlanJob, jobGroup } from '../model/job.ts';
+import { keyOf, type PartName } from '../model/part.ts';
 import type { Provider } from '../model/provider.ts';
 import type { DeliveryLog, JobQueue, SecretSource } from '../ports.ts';
 import { answer, clip, type DeliveryContext, type Fields, type IntakeLogger, refuse } from './answer.ts';
-import { type JsonObject, MalformedPush, type PushEvent, repositoryKey } from './normalise.ts';
+import { type JsonObject, MalformedPush, type PushEvent, repositoryKey, ZERO_ID } from './normalise.ts';
+import { planPullRequest } from './plans.ts';
 import type { EventKind, ProviderSpec } from './provider-spec.ts';
 import { detectProvider } from './providers.ts';
 import {
@@ -56,6 +57,7 @@ interface EnqueuedJob {
 
 /** What the intake knows of the configuration, indexed once. */
 interface Setup {
+  readonly config: Config;
   readonly logger: IntakeLogger;
   readonly queue: JobQueue;
   readonly deliveries: DeliveryLog;
@@ -98,6 +100,13 @@ interface Deploying {
   readonly skipped: readonly SkippedEnvironment[];
 }
 
+/** The jobs a delivery enqueues: a push's deployments or a pull request's plans, with what the logs say of it. */
+interface Enqueueing {
+  readonly jobs: readonly DeployJob[];
+  readonly skipped: readonly SkippedEnvironment[];
+  readonly logged: Fields;
+}
+
 /** Delivery ids longer than this (never seen from a real host) are hashed, to keep the state table's keys small. */
 const MAX_DELIVERY_ID = 128;
 
@@ -138,6 +147,7 @@ function prepare(dependencies: IntakeDependencies): Setup {
     );
   }
   return {
+    config,
     logger: dependencies.logger,
     queue: dependencies.queue,
     deliveries: dependencies.deliveries,
@@ -157,9 +167,12 @@ async function receive(setup: Setup, request: WebhookRequest): Promise<WebhookRe
   if (isAnswer(delivery)) return delivery;
   const authentic = await authenticate(setup, delivery);
   if (isAnswer(authentic)) return authentic;
-  const deploying = classify(setup, delivery, authentic);
-  if (isAnswer(deploying)) return deploying;
-  return enqueueAndRemember(setup, delivery, deploying, planJobs(delivery, deploying, setup.now()));
+  const enqueueing =
+    authentic.kind === 'pull-request'
+      ? classifyPullRequest(setup, delivery, authentic)
+      : classify(setup, delivery, authentic);
+  if (isAnswer(enqueueing)) return enqueueing;
+  return enqueueAndRemember(setup, delivery, enqueueing);
 }
 
 /** Size, content type and host, before anything else is read. */
@@ -272,7 +285,7 @@ async function verify(
 }
 
 /** What an authentic delivery asks: a ping or another event is acknowledged, a push is matched with triggers. */
-function classify(setup: Setup, delivery: Delivery, authentic: Authentic): Deploying | WebhookResponse {
+function classify(setup: Setup, delivery: Delivery, authentic: Authentic): Enqueueing | WebhookResponse {
   const reply = (status: number, fields: Fields, message: string, extra?: Fields) =>
     answer(setup.logger, delivery.context, status, fields, message, extra);
   if (authentic.kind === 'ping') return reply(200, { ignored: 'ping: the hook is set up' }, 'ping');
@@ -304,7 +317,10 @@ function classify(setup: Setup, delivery: Delivery, authentic: Authentic): Deplo
     matches.push(...result.matches.map((match) => ({ push, match })));
     if (result.matches.length === 0) ignored.push(`no environment is triggered by ${clip(push.ref)}`);
   }
-  if (matches.length > 0) return { pushes, matches, skipped };
+  if (matches.length > 0) {
+    const jobs = deployJobs(delivery, { pushes, matches, skipped }, setup.now());
+    return { jobs, skipped, logged: pushContext(pushes) };
+  }
   return reply(
     200,
     {
@@ -316,8 +332,46 @@ function classify(setup: Setup, delivery: Delivery, authentic: Authentic): Deplo
   );
 }
 
+/**
+ * A pull request delivery: its plan jobs, or acknowledged with why it plans nothing (closed, merged, a draft, a
+ * fork while `plan.forks` is off, no environment following its target branch).
+ */
+function classifyPullRequest(
+  setup: Setup,
+  delivery: Delivery,
+  authentic: Authentic,
+): Enqueueing | WebhookResponse {
+  const reply = (status: number, fields: Fields, message: string, extra?: Fields) =>
+    answer(setup.logger, delivery.context, status, fields, message, extra);
+  let event: ReturnType<ProviderSpec['pullRequest']>;
+  try {
+    event = delivery.host.pullRequest(delivery.event, authentic.payload);
+  } catch (error) {
+    if (!(error instanceof MalformedPush)) throw error;
+    return reply(400, { error: `malformed pull request: ${clip(error.message)}` }, 'malformed pull request');
+  }
+  const logged = {
+    repository: event.repository,
+    pullRequest: event.number,
+    action: clip(event.action),
+    base: clip(event.base),
+    commit: event.commit,
+    fork: event.fork,
+  };
+  const plans = planPullRequest(event, {
+    config: setup.config,
+    repositories: authentic.repositories,
+    apps: setup.apps.get(authentic.repositories) ?? [],
+    deliveryId: delivery.context.deliveryId,
+    now: setup.now(),
+  });
+  if ('jobs' in plans) return { jobs: plans.jobs, skipped: plans.skipped, logged };
+  const skipped = plans.skipped.length > 0 ? { skipped: plans.skipped } : {};
+  return reply(200, { ignored: plans.ignored, ...skipped }, 'pull request plans nothing', logged);
+}
+
 /** One job per triggered part: several refs of one delivery that trigger one part make one job, as it follows its ref. */
-function planJobs(delivery: Delivery, deploying: Deploying, now: Date): DeployJob[] {
+function deployJobs(delivery: Delivery, deploying: Deploying, now: Date): DeployJob[] {
   const trigger = {
     kind: 'push',
     deliveryId: delivery.context.deliveryId,
@@ -351,21 +405,19 @@ function planJobs(delivery: Delivery, deploying: Deploying, now: Date): DeployJo
 async function enqueueAndRemember(
   setup: Setup,
   delivery: Delivery,
-  deploying: Deploying,
-  jobs: readonly DeployJob[],
+  { jobs, skipped, logged: pushed }: Enqueueing,
 ): Promise<WebhookResponse> {
   const { context } = delivery;
   const reply = (status: number, fields: Fields, message: string, extra?: Fields) =>
     answer(setup.logger, context, status, fields, message, extra);
   const deliveryKey = `${context.provider}#${context.deliveryId}`;
-  const pushed = pushContext(deploying.pushes);
   const enqueued: EnqueuedJob[] = jobs.map((job) => ({
     app: job.app,
     environment: job.environment,
     part: job.part,
     ref: clip(job.ref),
     commit: job.commit,
-    group: partId(job),
+    group: jobGroup(job),
   }));
   try {
     if (await setup.deliveries.seen(deliveryKey)) {
@@ -393,12 +445,15 @@ async function enqueueAndRemember(
     });
   }
   for (const job of jobs) {
+    // A pull request's head that the host abbreviated is marked once the plan has read it.
+    if (job.commit === ZERO_ID) continue;
     setup.feedback?.status({
       key: keyOf(job),
       commit: job.commit,
       ref: job.ref,
       state: 'pending',
-      description: 'queued',
+      description: isPlanJob(job) ? 'plan queued' : 'queued',
+      ...(isPlanJob(job) ? { subject: 'plan' } : {}),
     });
   }
   // Logged compactly (a group names the app, environment and part): this line is written for every push.
@@ -408,7 +463,7 @@ async function enqueueAndRemember(
     status: 202,
     jobs: enqueued.map((job) => job.group),
   });
-  return { status: 202, body: { delivery: context.deliveryId, jobs: enqueued, skipped: deploying.skipped } };
+  return { status: 202, body: { delivery: context.deliveryId, jobs: enqueued, skipped } };
 }
 
 /** What the logs say of a delivery's pushes. */

@@ -2,13 +2,14 @@
 // authenticity and read their pushes. Each host's module implements it; `providers.ts` lists them.
 import type { Provider } from '../model/provider.ts';
 import type { JsonObject, PushEvent } from './normalise.ts';
+import type { PullRequestEvent } from './pull-request.ts';
 import type { DecodedBody, WebhookRequest } from './request.ts';
 import type { Verdict } from './verification.ts';
 
 export type Headers = WebhookRequest['headers'];
 
-/** What an event asks of Ferry: a push to match, a ping to acknowledge, or nothing. */
-export type EventKind = 'push' | 'ping' | 'other';
+/** What an event asks of Ferry: a push to match, a pull request to plan, a ping to acknowledge, or nothing. */
+export type EventKind = 'push' | 'pull-request' | 'ping' | 'other';
 
 export interface VerificationInput {
   readonly headers: Headers;
@@ -41,4 +42,9 @@ export interface ProviderSpec {
    * throws `MalformedPush` naming the field for a payload of the wrong shape.
    */
   normalise(payload: JsonObject): readonly PushEvent[];
+  /**
+   * The pull request of a `pull-request` kind payload (`event` as sent), with why it plans nothing when it does
+   * not; throws `MalformedPush` naming the field for a payload of the wrong shape.
+   */
+  pullRequest(event: string, payload: JsonObject): PullRequestEvent;
 }

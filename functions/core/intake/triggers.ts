@@ -2,8 +2,8 @@
 // the path patterns and the environment's configuration path.
 import picomatch from 'picomatch';
 import type { AppConfig, EnvironmentConfig } from '../config.ts';
-import { type PartName, partSettings } from '../model/part.ts';
-import type { PushEvent } from './normalise.ts';
+import { type PartName, partSettings, partsOf } from '../model/part.ts';
+import { type PushEvent, parseRef } from './normalise.ts';
 
 type Matcher = (value: string) => boolean;
 
@@ -56,11 +56,25 @@ export interface TriggerResult {
   readonly skipped: readonly SkippedEnvironment[];
 }
 
-/** Whether the push changed a path under `directory` (every path counts when the list is incomplete). */
-function touches(push: PushEvent, directory: string): boolean {
-  if (!push.changedPathsComplete) return true;
+/** The paths a change (a push, a pull request) touched, and whether they are all of them. */
+export type ChangedPaths = Pick<PushEvent, 'changedPaths' | 'changedPathsComplete'>;
+
+/** Whether the change touched a path under `directory` (every path counts when the list is incomplete). */
+function touches(change: ChangedPaths, directory: string): boolean {
+  if (!change.changedPathsComplete) return true;
   const prefix = directory.endsWith('/') ? directory : `${directory}/`;
-  return push.changedPaths.some((path) => path === directory || path.startsWith(prefix));
+  return change.changedPaths.some((path) => path === directory || path.startsWith(prefix));
+}
+
+/**
+ * Whether a change concerns a part: for the app part, a changed path matches the trigger's path patterns (none:
+ * any change does); for the config part, a changed path is under `config.path`. Every path counts as changed
+ * when the list is incomplete.
+ */
+export function concerns(environment: EnvironmentConfig, part: PartName, change: ChangedPaths): boolean {
+  if (part === 'config') return environment.config !== undefined && touches(change, environment.config.path);
+  const matcher = triggerOf(environment).path;
+  return matcher === undefined || !change.changedPathsComplete || change.changedPaths.some((p) => matcher(p));
 }
 
 function refMatches(trigger: CompiledTrigger, push: PushEvent): boolean {
@@ -91,12 +105,7 @@ export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): Trig
       }
       const parts: PartName[] = [];
       const reasons: string[] = [];
-      const pathMatcher = trigger.path;
-      if (
-        pathMatcher !== undefined &&
-        push.changedPathsComplete &&
-        !push.changedPaths.some((p) => pathMatcher(p))
-      ) {
+      if (!concerns(environment, 'app', push)) {
         reasons.push('no changed path matches trigger.paths');
       } else if (!partSettings(app, environment, 'app').autoSync) {
         reasons.push('autoSync is off: the new commit is only reported as OutOfSync');
@@ -104,13 +113,34 @@ export function matchTriggers(apps: readonly AppConfig[], push: PushEvent): Trig
         parts.push('app');
       }
       // The environment's configuration (its own path) follows its own autoSync switch.
-      const config = environment.config;
-      if (config !== undefined && touches(push, config.path)) {
+      if (concerns(environment, 'config', push)) {
         if (partSettings(app, environment, 'config').autoSync) parts.push('config');
         else reasons.push('config.autoSync is off: the configuration change is only reported as OutOfSync');
       }
       if (parts.length > 0) matches.push({ app, environment, parts });
       else skip(reasons.join('; '));
+    }
+  }
+  return { matches, skipped };
+}
+
+/**
+ * The environments a pull request into `branch` (a full ref) would deploy once merged: those whose branch
+ * patterns match it, each with its parts, whatever the paths (a plan reads the pull request's changed paths
+ * when it runs). Environments that follow tags or another environment never deploy a merge; suspended ones are
+ * skipped, as for pushes.
+ */
+export function matchBranch(apps: readonly AppConfig[], branch: string): TriggerResult {
+  const matches: EnvironmentMatch[] = [];
+  const skipped: SkippedEnvironment[] = [];
+  const { kind, name } = parseRef(branch);
+  if (kind !== 'branch') return { matches, skipped };
+  for (const app of apps) {
+    for (const environment of app.environments) {
+      if (!triggerOf(environment).branch(name)) continue;
+      if (environment.suspend)
+        skipped.push({ app: app.name, environment: environment.name, reason: 'suspended' });
+      else matches.push({ app, environment, parts: partsOf(environment) });
     }
   }
   return { matches, skipped };
