@@ -5,10 +5,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { publishDeployment } from '../adapters/aws/metrics.ts';
+import { pullRequestHosts } from '../adapters/comments/pull-requests.ts';
+import { layerManifestTools, UNTRUSTED_RENDER } from '../adapters/tools/layer-tools.ts';
 import { deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
 import { LEASE_SECONDS } from '../core/deploy/lease.ts';
 import { errorMessage } from '../core/errors.ts';
-import { parseDeployJob, retryDelayMs } from '../core/model/job.ts';
+import { isPlanJob, type PlanJob, parseDeployJob, retryDelayMs } from '../core/model/job.ts';
+import { partId } from '../core/model/part.ts';
+import { runPlanJob } from '../core/plan/run.ts';
 import { RefsCache } from '../core/source/revision.ts';
 import { METRICS } from '../names.ts';
 import { type ClusterRuntime, clusterRuntime } from '../runtime/aws.ts';
@@ -52,6 +56,7 @@ async function runJob(
   if (job === undefined) throw new Error(`message ${record.messageId} is not a deploy job`);
   const started = Date.now();
   try {
+    if (isPlanJob(job)) return await runPlan(job, runtime, options.refs);
     const result = await deploy(job, runtime, options);
     logger.info('deployment finished', {
       job,
@@ -75,4 +80,28 @@ async function runJob(
     else logger.error(message, detail);
     throw error;
   }
+}
+
+/** The pull request API of each host, and the tools that render a pull request's head within its bounds. */
+let planning:
+  | Promise<{ hosts: ReturnType<typeof pullRequestHosts>; tools: ClusterRuntime['tools'] }>
+  | undefined;
+
+/** A plan job: the pull request's comment and the plan's status written, nothing applied. */
+async function runPlan(job: PlanJob, runtime: ClusterRuntime, refs: RefsCache): Promise<void> {
+  planning ??= layerManifestTools(UNTRUSTED_RENDER).then((tools) => ({ hosts: pullRequestHosts(), tools }));
+  const ready = await planning.catch((error: unknown) => {
+    planning = undefined;
+    throw error;
+  });
+  const report = await runPlanJob(job, { ...runtime, ...ready }, { refs });
+  logger.info('plan finished', {
+    job: job.id,
+    group: partId(job),
+    pullRequest: report.pullRequest,
+    commit: report.commit,
+    outcome: report.outcome,
+    detail: report.summary,
+    comment: report.comment,
+  });
 }
