@@ -24,7 +24,7 @@ import { configMap, deployment, service, yaml } from '../test/support/manifests.
 import { simulateRollouts } from '../test/support/rollout.ts';
 import { receiveMessages, sqsEvent } from '../test/support/sqs-worker.ts';
 import { createNamespaces, testbed, uniqueName } from '../test/support/testbed.ts';
-import { apiEvent, githubDelivery, githubPush } from '../test/support/webhooks.ts';
+import { apiEvent, type Delivery, githubDelivery, githubPush } from '../test/support/webhooks.ts';
 import { kubeconfigFile, ROOT, testbedCluster } from './support.ts';
 
 /** Objects of one app: Deployments, Services and ConfigMaps in turn. */
@@ -72,9 +72,15 @@ export interface Site {
   readonly workspace: GitWorkspace;
   /** The variables the stack sets on the functions. */
   readonly env: Record<string, string>;
+  /** Commits every app at `revision` (not pushed yet); resolves the commit. */
+  commit(revision: number): Promise<string>;
+  /** Pushes the last commit to `main`. */
+  publish(): Promise<void>;
   /** Commits every app at `revision` and pushes it; resolves the commit. */
   push(revision: number): Promise<string>;
-  /** GitHub's signed delivery of a push of `commit` after `before`, as API Gateway hands it to the webhook. */
+  /** GitHub's signed delivery of a push of `commit` after `before`, as GitHub sends it. */
+  githubDelivery(commit: string, before: string): Delivery;
+  /** The same delivery as API Gateway hands it to the webhook function. */
   delivery(commit: string, before: string): APIGatewayProxyEventV2;
   /** The next messages of the deploy queue (waiting up to a second), as the event source hands them over. */
   receiveJobs(max?: number): Promise<SQSEvent>;
@@ -138,8 +144,7 @@ export async function createSite(options: SiteOptions): Promise<Site> {
     ],
     settings: { reconcileJitterSeconds: options.reconcileJitterSeconds ?? 0 },
   } satisfies ConfigInput);
-  let head = '';
-  return {
+  const site: Site = {
     apps,
     namespace,
     config,
@@ -154,21 +159,29 @@ export async function createSite(options: SiteOptions): Promise<Site> {
       FERRY_QUEUE_URL: deployQueueUrl,
       FERRY_CHECK_QUEUE_URL: checkQueueUrl,
     },
-    async push(revision) {
+    commit(revision) {
       const files = Object.fromEntries(
         apps.map((app) => [
           `apps/${app}/app.yaml`,
           yaml(...appObjects(app, namespace, revision, options.objectsPerApp)),
         ]),
       );
-      head = await workspace.commit(files, `revision ${revision}`);
-      await workspace.push();
-      return head;
+      return workspace.commit(files, `revision ${revision}`);
+    },
+    publish: () => workspace.push(),
+    async push(revision) {
+      const commit = await site.commit(revision);
+      await site.publish();
+      return commit;
+    },
+    githubDelivery(commit, before) {
+      const paths = apps.map((app) => `apps/${app}/app.yaml`);
+      return githubDelivery(githubPush({ url: workspace.url, commit, before, paths }), {
+        secret: webhookSecret,
+      });
     },
     delivery(commit, before) {
-      const paths = apps.map((app) => `apps/${app}/app.yaml`);
-      const payload = githubPush({ url: workspace.url, commit, before, paths });
-      return apiEvent(githubDelivery(payload, { secret: webhookSecret }));
+      return apiEvent(site.githubDelivery(commit, before));
     },
     async receiveJobs(max = 1) {
       return sqsEvent(deployQueueUrl, await receiveMessages(deployQueueUrl, { max, waitSeconds: 1 }));
@@ -209,6 +222,7 @@ export async function createSite(options: SiteOptions): Promise<Site> {
       };
     },
   };
+  return site;
 }
 
 /** A scheduled tick, as EventBridge sends it. */
