@@ -30,42 +30,49 @@ const name = (ref: ObjectRef) => oneLine(describeRef(ref), 300);
 const fieldLines = (changes: readonly FieldChange[]) =>
   changes.map(
     (change) =>
-      `      ${oneLine(change.path, 300)}: ${valueText(change.live)} → ${valueText(change.desired)}`,
+      `${' '.repeat(13)}${oneLine(change.path, 300)}: ${valueText(change.live)} → ${valueText(change.desired)}`,
   );
 
-const VERBS = { create: '+ create ', change: '~ change ', recreate: '~ recreate' } as const;
+/** One line: its marker (`+`, `~`, `-`, `=`, `!` or a space), its verb in a column, then what it says. */
+const line = (marker: string, verb: string, text: string) => `${marker} ${verb.padEnd(10)}${text}`;
+
+const VERBS = { create: '+', change: '~', recreate: '~' } as const;
+
+const PRUNE = {
+  prune: ['-', 'prune'],
+  retained: ['=', 'retain'],
+  gone: [' ', 'gone'],
+  left: ['=', 'left'],
+} as const;
 
 /** The plan's lines: changes, prunes, refusals, the deletion budget, hooks and notes. */
 export function planLines(plan: PartPlan): string[] {
-  if (plan.failure !== undefined) return [`! could not plan: ${oneLine(plan.failure)}`];
+  if (plan.failure !== undefined) return [line('!', 'failed', `could not plan: ${oneLine(plan.failure)}`)];
   const lines: string[] = [];
   for (const change of plan.changes) {
     const note = change.note === undefined ? '' : ` (${change.note})`;
-    lines.push(`${VERBS[change.action]} ${name(change.ref)}${note}`);
+    lines.push(line(VERBS[change.action], change.action, `${name(change.ref)}${note}`));
     lines.push(...fieldLines(change.changes));
   }
   for (const candidate of plan.prune) {
-    const verb = { prune: '- prune  ', retained: '= retain ', gone: '  gone   ', left: '= left   ' }[
-      candidate.verdict
-    ];
-    lines.push(`${verb} ${name(candidate.ref)}: ${oneLine(candidate.reason)}`);
+    const [marker, verb] = PRUNE[candidate.verdict];
+    lines.push(line(marker, verb, `${name(candidate.ref)}: ${oneLine(candidate.reason)}`));
   }
   for (const refusal of plan.refusals) {
     const what = refusal.ref === undefined ? 'the revision' : name(refusal.ref);
-    lines.push(`! refused  ${what}: ${oneLine(refusal.reason)}`);
+    lines.push(line('!', 'refused', `${what}: ${oneLine(refusal.reason)}`));
   }
   lines.push(...budgetLines(plan));
-  for (const hook of plan.hooks) lines.push(`  hook     ${hook.phase} ${name(hook.ref)} would run`);
-  if (plan.unchanged > 0) lines.push(`  unchanged ${plan.unchanged} object(s)`);
-  for (const note of plan.notes) lines.push(`  note     ${oneLine(note)}`);
-  if (lines.length === 0) lines.push('  nothing: the revision renders no change to the cluster');
+  for (const hook of plan.hooks) lines.push(line(' ', 'hook', `${hook.phase} ${name(hook.ref)} would run`));
+  if (plan.unchanged > 0) lines.push(line(' ', 'unchanged', `${plan.unchanged} object(s)`));
+  for (const note of plan.notes) lines.push(line(' ', 'note', oneLine(note)));
+  if (lines.length === 0) lines.push(line(' ', 'nothing', 'the revision renders no change to the cluster'));
   return lines;
 }
 
 function budgetLines({ budget }: PartPlan): string[] {
-  if (budget.refusal !== undefined) return [`! budget   ${oneLine(budget.refusal)}`];
+  if (budget.refusal !== undefined) return [line('!', 'budget', oneLine(budget.refusal))];
   if (budget.limit === undefined) return [];
-  return [
-    `  budget   ${budget.candidates} prune candidate(s), within the deletion budget of ${budget.limit}`,
-  ];
+  const within = `${budget.candidates} prune candidate(s), within the deletion budget of ${budget.limit}`;
+  return [line(' ', 'budget', within)];
 }
