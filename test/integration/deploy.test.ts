@@ -112,6 +112,14 @@ describe('deploy: plain YAML', () => {
     const record = await deploy(fixture.job(commit), fixture.deps);
     assert.equal(record.result, 'failed');
     assert.match(record.message, /^2 object\(s\) rejected, nothing applied/);
+    assert.deepEqual(
+      record.objects
+        .filter((o) => o.action === 'failed')
+        .map((o) => o.object)
+        .sort(),
+      [`Gizmo unknown`, `Service ${namespace}/broken`].sort(),
+      'the record lists every rejected object',
+    );
     assert.match(
       record.message,
       /Gizmo unknown: the cluster does not serve kind Gizmo .* no CRD in this revision defines it/,

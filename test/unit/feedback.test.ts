@@ -198,6 +198,20 @@ describe('Feedback posts beside the work', () => {
     });
   });
 
+  test('statuses of one commit and context reach the host in the order told, even when one is retried', async () => {
+    const gitea = await host((i) => (i === 0 ? { status: 503 } : created));
+    const { feedback, failures } = feedbackOn(gitea.url, { statusTokenSecret: 'ferry/shop/status' });
+    feedback.status(status('running'));
+    feedback.status(status('failure'));
+    await feedback.settle(5_000);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(
+      gitea.requests.map((r) => (r.body as { state: string }).state),
+      ['pending', 'pending', 'failure'],
+      'the retried running status (pending on Gitea) lands before the result',
+    );
+  });
+
   test('a host that keeps failing is tried `attempts` times, then reported once with its answer', async () => {
     const gitea = await host(() => ({ status: 500, body: { message: 'database is locked' } }));
     const { feedback, failures } = feedbackOn(gitea.url, { statusTokenSecret: 'ferry/shop/status' });

@@ -7,11 +7,12 @@ export const list = (results: readonly ObjectResult[]) => results.map((r) => `- 
 /** The revision failed validation: nothing was applied. Every rejected object is listed. */
 export class RevisionRejected extends Failure {
   override name = 'RevisionRejected';
-  readonly rejections: readonly ObjectResult[];
+  /** The rejected objects, as the deployment records them (under the name `ApplyFailed` uses too). */
+  readonly results: readonly ObjectResult[];
 
   constructor(rejections: readonly ObjectResult[]) {
     super('rejected', `${rejections.length} object(s) rejected, nothing applied:\n${list(rejections)}`);
-    this.rejections = rejections;
+    this.results = rejections;
   }
 }
 

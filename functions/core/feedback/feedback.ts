@@ -34,6 +34,8 @@ export interface FeedbackEvents {
 export class Feedback implements FeedbackEvents {
   readonly #deps: FeedbackDependencies;
   readonly #pending = new Set<Promise<void>>();
+  /** The last post of each commit and context, which the next one waits for. */
+  readonly #lanes = new Map<string, Promise<void>>();
 
   constructor(deps: FeedbackDependencies) {
     this.#deps = deps;
@@ -58,6 +60,7 @@ export class Feedback implements FeedbackEvents {
         const token = tokenSecret === undefined ? undefined : await this.#deps.secrets.getSecret(tokenSecret);
         await reporter.post(repository, token, posted);
       },
+      `${posted.context}@${status.commit}`,
     );
   }
 
@@ -76,12 +79,26 @@ export class Feedback implements FeedbackEvents {
     await Promise.race([Promise.allSettled([...this.#pending]), sleep(timeoutMs, undefined, { ref: false })]);
   }
 
-  #track(what: 'status' | 'notification', detail: Record<string, unknown>, post: () => Promise<void>): void {
-    const task = this.#withRetries(post).catch((error: unknown) =>
-      this.#deps.onFailure?.(what, { ...detail, error: errorMessage(error) }),
-    );
+  /**
+   * Runs a post beside the work. Posts of one `order` key (a commit's status in one context) run one after
+   * another, in the order told, so a host never shows `running` after the result.
+   */
+  #track(
+    what: 'status' | 'notification',
+    detail: Record<string, unknown>,
+    post: () => Promise<void>,
+    order?: string,
+  ): void {
+    const before = order === undefined ? undefined : this.#lanes.get(order);
+    const task = (before ?? Promise.resolve())
+      .then(() => this.#withRetries(post))
+      .catch((error: unknown) => this.#deps.onFailure?.(what, { ...detail, error: errorMessage(error) }));
     this.#pending.add(task);
-    void task.finally(() => this.#pending.delete(task));
+    if (order !== undefined) this.#lanes.set(order, task);
+    void task.finally(() => {
+      this.#pending.delete(task);
+      if (order !== undefined && this.#lanes.get(order) === task) this.#lanes.delete(order);
+    });
   }
 
   /** Transient failures (rate limits, 5xx, a host down) are tried again; a refusal (401, 404) is final. */
