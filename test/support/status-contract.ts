@@ -47,8 +47,8 @@ export interface ContractServer {
 // in one way: a request body's field that the schema does not name is a violation (a misspelt field would be
 // dropped by the host without a word, and the status would lack it).
 
-type Schema = Record<string, unknown>;
-type Resolve = (schema: unknown) => Schema;
+export type Schema = Record<string, unknown>;
+export type Resolve = (schema: unknown) => Schema;
 
 const typeOf = (value: unknown): string => {
   if (value === null) return 'null';
@@ -119,13 +119,13 @@ function validateObject(schema: Schema, value: Schema, at: string, resolve: Reso
 // ---------------------------------------------------------------------------------------------------------
 // The server around a host's checks and answers.
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Handler = (request: RecordedRequest, violations: string[]) => Answer;
+export type Handler = (request: RecordedRequest, violations: string[]) => Answer;
 
 async function readJson(request: IncomingMessage): Promise<{ raw: string; body: unknown }> {
   const chunks: Buffer[] = [];
@@ -148,7 +148,7 @@ function send(response: ServerResponse, answer: Answer): void {
   response.end(text);
 }
 
-async function startContract(
+export async function startContract(
   handle: Handler,
   invalid: (violations: string[]) => Answer,
 ): Promise<ContractServer> {
@@ -202,7 +202,7 @@ async function startContract(
 // ---------------------------------------------------------------------------------------------------------
 // GitHub, by its OpenAPI description.
 
-interface OpenApi {
+export interface OpenApi {
   readonly paths: Record<string, Record<string, Operation>>;
   readonly components: Record<string, Record<string, unknown>>;
 }
@@ -214,7 +214,7 @@ interface Parameter {
   readonly schema: unknown;
 }
 
-interface Operation {
+export interface Operation {
   readonly operationId: string;
   readonly parameters?: unknown[];
   readonly requestBody?: { required?: boolean; content: Record<string, { schema: unknown }> };
@@ -230,7 +230,7 @@ export function githubDescription(): OpenApi {
   return description;
 }
 
-function resolver(spec: OpenApi): Resolve {
+export function resolver(spec: OpenApi): Resolve {
   const resolve: Resolve = (schema) => {
     const ref = (schema as { $ref?: unknown } | undefined)?.$ref;
     if (typeof ref !== 'string') return (schema ?? {}) as Schema;
@@ -242,13 +242,13 @@ function resolver(spec: OpenApi): Resolve {
   return resolve;
 }
 
-interface Route {
+export interface Route {
   readonly template: string;
   readonly pattern: RegExp;
   readonly names: string[];
 }
 
-function routesOf(spec: OpenApi): Route[] {
+export function routesOf(spec: OpenApi): Route[] {
   return Object.keys(spec.paths)
     .map((template) => {
       const names: string[] = [];
@@ -264,7 +264,7 @@ function routesOf(spec: OpenApi): Route[] {
 }
 
 /** The first example of an operation's answer, `$ref`s resolved. */
-function exampleOf(spec: OpenApi, operation: Operation, status: string): Record<string, unknown> {
+export function exampleOf(spec: OpenApi, operation: Operation, status: string): Record<string, unknown> {
   const examples = operation.responses[status]?.content?.['application/json']?.examples ?? {};
   const first = resolver(spec)(Object.values(examples)[0]) as { value?: unknown };
   return structuredClone((first.value ?? {}) as Record<string, unknown>);
@@ -291,19 +291,19 @@ export interface GitHubState {
 export interface GitHubContract extends ContractServer, GitHubState {}
 
 /** The error body GitHub documents (`basic-error`). */
-const githubError = (message: string, status: number) => ({
+export const githubError = (message: string, status: number) => ({
   message,
   documentation_url: 'https://docs.github.com/rest',
   status: String(status),
 });
 
-interface Matched {
+export interface Matched {
   readonly route: Route;
   readonly operation: Operation;
   readonly params: Record<string, string>;
 }
 
-function matchGitHub(
+export function matchGitHub(
   spec: OpenApi,
   routes: Route[],
   request: RecordedRequest,
@@ -339,7 +339,7 @@ function matchGitHub(
 }
 
 /** Parameters and body against the operation's description. */
-function checkGitHubRequest(
+export function checkGitHubRequest(
   spec: OpenApi,
   matched: Matched,
   request: RecordedRequest,
@@ -463,6 +463,11 @@ export async function startGitHubContract(options: {
   owner: string;
   repo: string;
   token: string;
+  /**
+   * Answers of further operations (by the description's `operationId`), checked as the others are; undefined
+   * leaves a request to the status operations' answers.
+   */
+  operations?: (matched: Matched, request: RecordedRequest, found: string[]) => Answer | undefined;
 }): Promise<GitHubContract> {
   const spec = githubDescription();
   const routes = routesOf(spec);
@@ -486,11 +491,17 @@ export async function startGitHubContract(options: {
         return { status: 401, body: githubError('Requires authentication', 401) };
       if (!['token', 'bearer'].includes(scheme?.toLowerCase() ?? '') || presented !== options.token)
         return { status: 401, body: githubError('Bad credentials', 401) };
-      if (matched.params.owner !== options.owner || matched.params.repo !== options.repo)
+      // Routes of a repository answer for this one only (`/user` names none).
+      if (
+        'owner' in matched.params &&
+        (matched.params.owner !== options.owner || matched.params.repo !== options.repo)
+      )
         return { status: 404, body: githubError('Not Found', 404) };
       // A request the description refuses changes nothing.
       if (found.length > 0) return { status: 422 };
-      return answerGitHub(spec, matched, request, state, found);
+      return (
+        options.operations?.(matched, request, found) ?? answerGitHub(spec, matched, request, state, found)
+      );
     },
     (found) => ({
       status: 422,

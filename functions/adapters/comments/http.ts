@@ -99,7 +99,7 @@ export function recordAt(value: unknown, key: string): Record<string, unknown> |
 
 /** Both paths of a changed file (the old one of a rename, a move or a deletion counts too). */
 export function pathsOf(...paths: unknown[]): string[] {
-  return paths.filter((path): path is string => typeof path === 'string' && path !== '');
+  return [...new Set(paths.filter((path): path is string => typeof path === 'string' && path !== ''))];
 }
 
 /**
