@@ -15,7 +15,7 @@ const REASON_LENGTH = 1000;
 export function oneLine(text: string, max = REASON_LENGTH): string {
   const line = text
     .replace(/\r?\n\s*/g, ' ⏎ ')
-    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return line.length <= max ? line : `${line.slice(0, max - 1)}… (${line.length} characters)`;
 }
 
