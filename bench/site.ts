@@ -59,6 +59,8 @@ export interface SiteOptions {
   readonly paperParts?: number;
   readonly objectsPerApp?: number;
   readonly reconcileJitterSeconds?: number;
+  /** Each app's trigger names its own path, so that a push deploys only the apps it changed. */
+  readonly ownPaths?: boolean;
 }
 
 export interface Site {
@@ -72,16 +74,16 @@ export interface Site {
   readonly workspace: GitWorkspace;
   /** The variables the stack sets on the functions. */
   readonly env: Record<string, string>;
-  /** Commits every app at `revision` (not pushed yet); resolves the commit. */
-  commit(revision: number): Promise<string>;
+  /** Commits every app (or those given) at `revision`, not pushed yet; resolves the commit. */
+  commit(revision: number, only?: readonly string[]): Promise<string>;
   /** Pushes the last commit to `main`. */
   publish(): Promise<void>;
   /** Commits every app at `revision` and pushes it; resolves the commit. */
   push(revision: number): Promise<string>;
-  /** GitHub's signed delivery of a push of `commit` after `before`, as GitHub sends it. */
-  githubDelivery(commit: string, before: string): Delivery;
+  /** GitHub's signed delivery of a push of `commit` after `before` (changing the apps last committed). */
+  githubDelivery(commit: string, before: string, ref?: string): Delivery;
   /** The same delivery as API Gateway hands it to the webhook function. */
-  delivery(commit: string, before: string): APIGatewayProxyEventV2;
+  delivery(commit: string, before: string, ref?: string): APIGatewayProxyEventV2;
   /** The next messages of the deploy queue (waiting up to a second), as the event source hands them over. */
   receiveJobs(max?: number): Promise<SQSEvent>;
   receiveChecks(max?: number): Promise<SQSEvent>;
@@ -115,11 +117,11 @@ export async function createSite(options: SiteOptions): Promise<Site> {
   ]);
   api.close();
   const checkQueueUrl = check.QueueUrl ?? '';
-  const environment = (name: string, branch: string) => ({
+  const environment = (name: string, branch: string, paths: string[] = []) => ({
     name,
     cluster: 'testbed',
     namespace,
-    trigger: { branches: [branch] },
+    trigger: { branches: [branch], paths },
     healthTimeoutSeconds: 60,
   });
   const paperApps = Math.ceil((options.paperParts ?? 0) / 10);
@@ -133,7 +135,7 @@ export async function createSite(options: SiteOptions): Promise<Site> {
         name: app,
         repository: 'site',
         path: `apps/${app}`,
-        environments: [environment('staging', 'main')],
+        environments: [environment('staging', 'main', options.ownPaths ? [`apps/${app}/**`] : [])],
       })),
       ...Array.from({ length: paperApps }, (_, i) => ({
         name: `${run}-p${i}`,
@@ -144,6 +146,7 @@ export async function createSite(options: SiteOptions): Promise<Site> {
     ],
     settings: { reconcileJitterSeconds: options.reconcileJitterSeconds ?? 0 },
   } satisfies ConfigInput);
+  let changed: readonly string[] = apps;
   const site: Site = {
     apps,
     namespace,
@@ -159,9 +162,10 @@ export async function createSite(options: SiteOptions): Promise<Site> {
       FERRY_QUEUE_URL: deployQueueUrl,
       FERRY_CHECK_QUEUE_URL: checkQueueUrl,
     },
-    commit(revision) {
+    commit(revision, only = apps) {
+      changed = only;
       const files = Object.fromEntries(
-        apps.map((app) => [
+        only.map((app) => [
           `apps/${app}/app.yaml`,
           yaml(...appObjects(app, namespace, revision, options.objectsPerApp)),
         ]),
@@ -174,14 +178,13 @@ export async function createSite(options: SiteOptions): Promise<Site> {
       await site.publish();
       return commit;
     },
-    githubDelivery(commit, before) {
-      const paths = apps.map((app) => `apps/${app}/app.yaml`);
-      return githubDelivery(githubPush({ url: workspace.url, commit, before, paths }), {
-        secret: webhookSecret,
-      });
+    githubDelivery(commit, before, ref = 'refs/heads/main') {
+      const paths = changed.map((app) => `apps/${app}/app.yaml`);
+      const payload = { ...githubPush({ url: workspace.url, commit, before, paths }), ref };
+      return githubDelivery(payload, { secret: webhookSecret });
     },
-    delivery(commit, before) {
-      return apiEvent(site.githubDelivery(commit, before));
+    delivery(commit, before, ref) {
+      return apiEvent(site.githubDelivery(commit, before, ref));
     },
     async receiveJobs(max = 1) {
       return sqsEvent(deployQueueUrl, await receiveMessages(deployQueueUrl, { max, waitSeconds: 1 }));

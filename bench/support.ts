@@ -3,6 +3,7 @@
 // counts at the API server's client and at moto, the functions' bundles as the stack builds them, statistics
 // and side-by-side tables.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -342,6 +343,8 @@ export interface AwsCall {
   readonly units: number;
   /** SQS: messages a send carried. */
   readonly messages: number;
+  /** SQS: the FIFO message groups of a send's messages. */
+  readonly groups: readonly string[];
 }
 
 /**
@@ -355,14 +358,27 @@ export interface AwsCounter {
   stop(): Promise<void>;
 }
 
-export async function startAwsCounter(moto = process.env.AWS_ENDPOINT_URL ?? ''): Promise<AwsCounter> {
-  const target = new URL(moto);
+export async function startAwsCounter(
+  options: {
+    readonly moto?: string;
+    /** Answer SQS sends here, at once, instead of moto: a stand-in for SQS that measures the sender alone. */
+    readonly answerSends?: boolean;
+  } = {},
+): Promise<AwsCounter> {
+  const target = new URL(options.moto ?? process.env.AWS_ENDPOINT_URL ?? '');
   let calls: AwsCall[] = [];
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
+      const sent = options.answerSends === true ? answerSend(incoming.headers, body) : undefined;
+      if (sent !== undefined) {
+        calls.push(awsCall(incoming.headers, body, sent));
+        outgoing.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        outgoing.end(sent);
+        return;
+      }
       const upstream = httpRequest(
         {
           host: target.hostname,
@@ -407,6 +423,20 @@ export async function startAwsCounter(moto = process.env.AWS_ENDPOINT_URL ?? '')
   };
 }
 
+/** SQS's answer to a SendMessageBatch (JSON protocol): every entry accepted, with the body's MD5 the SDK checks. */
+function answerSend(headers: IncomingHttpHeaders, body: Buffer): Buffer | undefined {
+  if (headers['x-amz-target'] !== 'AmazonSQS.SendMessageBatch') return undefined;
+  const { Entries = [] } = JSON.parse(body.toString('utf8')) as {
+    Entries?: { Id: string; MessageBody: string }[];
+  };
+  const Successful = Entries.map(({ Id, MessageBody }) => ({
+    Id,
+    MessageId: randomUUID(),
+    MD5OfMessageBody: createHash('md5').update(MessageBody).digest('hex'),
+  }));
+  return Buffer.from(JSON.stringify({ Successful, Failed: [] }));
+}
+
 function awsCall(headers: IncomingHttpHeaders, body: Buffer, response: Buffer): AwsCall {
   const targetHeader = String(headers['x-amz-target'] ?? '');
   const signed = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''));
@@ -417,12 +447,26 @@ function awsCall(headers: IncomingHttpHeaders, body: Buffer, response: Buffer): 
     String(headers['x-amz-target'] ?? 'unknown');
   let units = 0;
   let messages = 0;
+  let groups: string[] = [];
   if (service === 'dynamodb') units = dynamoDbUnits(action, body, response);
   if (service === 'sqs' && action.startsWith('SendMessage')) {
-    const request = JSON.parse(body.toString('utf8') || '{}') as { Entries?: unknown[] };
-    messages = request.Entries?.length ?? 1;
+    const request = JSON.parse(body.toString('utf8') || '{}') as {
+      Entries?: { MessageGroupId?: string }[];
+      MessageGroupId?: string;
+    };
+    const entries = request.Entries ?? [request];
+    messages = entries.length;
+    groups = entries.flatMap((e) => (e.MessageGroupId === undefined ? [] : [e.MessageGroupId]));
   }
-  return { service, action, requestBytes: body.length, responseBytes: response.length, units, messages };
+  return {
+    service,
+    action,
+    requestBytes: body.length,
+    responseBytes: response.length,
+    units,
+    messages,
+    groups,
+  };
 }
 
 /**
