@@ -131,7 +131,7 @@ async function runTool(binary: string, args: string[], what: string, limits: Ren
 function failureOf(error: unknown, limits: RenderLimits): string {
   const { code, killed, stderr } = error as { code?: unknown; killed?: boolean; stderr?: string };
   if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
-    return `its output is over ${limits.maxOutputBytes / 1024 / 1024} MiB`;
+    return `its output is over ${limits.maxOutputBytes} bytes`;
   if (killed === true) return `it ran over ${limits.timeoutMs / 1000} s`;
   return stderr?.trim() || errorMessage(error);
 }
