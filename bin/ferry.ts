@@ -31,6 +31,10 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; load(): Prom
     summary: 'Compare the live cluster with a revision (exit code 1 when they differ)',
     load: () => import('./commands/diff.ts'),
   },
+  plan: {
+    summary: 'What deploying a revision would change, from the live cluster (nothing applied)',
+    load: () => import('./commands/plan.ts'),
+  },
   deploy: {
     summary: 'Deploy a branch or tag of an environment now, or pin it at a commit',
     load: () => import('./commands/deploy.ts'),
