@@ -47,6 +47,8 @@ const secretShown = new RegExp(
 
 const app = uniqueName('plan');
 const namespace = uniqueName('ns');
+/** An environment whose path filter no change of the pull request matches: never planned. */
+const docsNamespace = uniqueName('ns');
 const logs: string[] = [];
 let token: string;
 let repository: GiteaRepository;
@@ -67,7 +69,7 @@ const secret = (value: string) => ({
 before(async () => {
   repository = await gitea.createRepository();
   workspace = await gitea.workspace(repository);
-  await createNamespaces(api, [namespace]);
+  await createNamespaces(api, [namespace, docsNamespace]);
   // What Ferry's token needs here: the repository (clone, statuses), its pull requests' comments, and who it is.
   token = await gitea.createToken(['write:repository', 'write:issue', 'read:user']);
   const config = parseConfig({
@@ -94,6 +96,12 @@ before(async () => {
             trigger: { branches: ['main'], paths: ['deploy/**'] },
             deletionBudget: 1,
             healthTimeoutSeconds: 20,
+          },
+          {
+            name: 'docs',
+            cluster: 'testbed',
+            namespace: docsNamespace,
+            trigger: { branches: ['main'], paths: ['docs/**'] },
           },
         ],
       },
@@ -282,6 +290,14 @@ describe('a plan on every pull request, on a real Gitea', () => {
     assert.match(body, /<details><summary>Plan<\/summary>/);
     assert.doesNotMatch(body, secretShown);
     assert.deepEqual(await clusterSnapshot(), base, 'the cluster is unchanged');
+    // The docs environment's job ran too, after staging's: no change of the pull request concerns it.
+    await when(
+      async () => state.queue.pending().length,
+      (n) => n === 0,
+    );
+    assert.deepEqual(await statusesOf(head, `ferry/plan/${app}/docs`), []);
+    const [only] = (await commentsOf(pull)).filter((c) => c.body.startsWith('<!-- ferry:plan -->'));
+    assert.doesNotMatch(only?.body ?? '', /\/docs/);
   });
 
   test('a fix pushed to the pull request updates the same comment and turns the status to success', async () => {
@@ -313,6 +329,41 @@ describe('a plan on every pull request, on a real Gitea', () => {
     assert.match(body, new RegExp(`\\+ create {4}Deployment ${namespace}/api`));
     assert.doesNotMatch(body, /refused/);
     assert.doesNotMatch(body, secretShown);
+    assert.deepEqual(await clusterSnapshot(), base, 'the cluster is unchanged');
+  });
+
+  test('a newer commit supersedes a plan still queued: the plan follows the head', async () => {
+    await worker.stop();
+    const older = await workspace.commit({
+      'deploy/settings.yaml': yaml(configMap('settings', { message: 'hello, older' })),
+    });
+    await workspace.push('refs/heads/change');
+    const queued = (commit: string) => async () => state.queue.pending().some((p) => p.job.commit === commit);
+    assert.ok(await when(queued(older), Boolean), 'the older commit is queued');
+    const newer = await workspace.commit({
+      'deploy/settings.yaml': yaml(configMap('settings', { message: 'hello, newer' })),
+    });
+    await workspace.push('refs/heads/change');
+    assert.ok(await when(queued(newer), Boolean), 'the newer commit is queued behind it');
+    worker = runtime.worker({ concurrency: 2 });
+    worker.start();
+    const onNewer = await when(
+      () => statusesOf(newer, PLAN_CONTEXT),
+      (s) => s.at(-1)?.status === 'success',
+    );
+    assert.equal(onNewer.at(-1)?.status, 'success', JSON.stringify(onNewer.map((s) => s.description)));
+    const onOlder = await when(
+      () => statusesOf(older, PLAN_CONTEXT),
+      (s) => s.length > 0,
+    );
+    assert.deepEqual(
+      onOlder.map((s) => [s.status, s.description]),
+      [['success', `superseded by ${newer.slice(0, 7)}`]],
+      'never planned itself: its job planned the newer head',
+    );
+    const [comment] = (await commentsOf(pull)).filter((c) => c.body.startsWith('<!-- ferry:plan -->'));
+    assert.equal(comment?.id, commentId);
+    assert.match(comment?.body ?? '', /"hello" → "hello, newer"/);
     assert.deepEqual(await clusterSnapshot(), base, 'the cluster is unchanged');
   });
 

@@ -29,7 +29,7 @@ const SECRET = 'plan-hook-secret';
 const GITHUB_URL = 'https://github.com/Codertocat/Hello-World.git';
 
 /** Every host's repository, one app each, in a staging (main), a production (tags) and a follower environment. */
-function configFor(extra: Partial<ConfigInput> = {}) {
+function configFor(extra: Partial<ConfigInput> = {}, paths = ['deploy/**']) {
   const repositories = [
     { name: 'hello', url: GITHUB_URL, provider: 'github' },
     { name: 'platform', url: 'https://gitlab.example.com/acme/platform.git', provider: 'gitlab' },
@@ -49,7 +49,7 @@ function configFor(extra: Partial<ConfigInput> = {}) {
           name: 'staging',
           cluster: 'main',
           namespace: r.name,
-          trigger: { branches: ['main', 'master'], paths: ['deploy/**'] },
+          trigger: { branches: ['main', 'master'], paths },
           config: { path: 'config/staging' },
         },
         {
@@ -130,7 +130,8 @@ const jobsOf = (body: Record<string, unknown>) =>
 
 describe('a plan job per part of each environment a merge would deploy', () => {
   test("GitHub: opened plans the target branch's environments, not tags, followers or suspended ones", async () => {
-    const { intake, queue, statuses } = setUp();
+    // Without path patterns, the app part is planned whatever the pull request changes: pending at once.
+    const { intake, queue, statuses } = setUp(configFor({}, []));
     const payload = githubExample('opened');
     const pull = payload.pull_request as { head: { sha: string } };
     const id = randomUUID();
@@ -154,12 +155,10 @@ describe('a plan job per part of each environment a merge would deploy', () => {
     // The job survives the queue: its message parses back to itself.
     assert.deepEqual(parseDeployJob(JSON.stringify(job)), job);
     assert.equal(jobGroup(job as NonNullable<typeof job>), 'plan/hello/2');
+    // The config part is planned only if the pull request's files touch config.path: marked once known.
     assert.deepEqual(
       statuses.map((s) => [s.key.part, s.commit, s.state, s.description, s.subject]),
-      [
-        ['app', pull.head.sha, 'pending', 'plan queued', 'plan'],
-        ['config', pull.head.sha, 'pending', 'plan queued', 'plan'],
-      ],
+      [['app', pull.head.sha, 'pending', 'plan queued', 'plan']],
     );
   });
 
@@ -186,7 +185,7 @@ describe('a plan job per part of each environment a merge would deploy', () => {
   });
 
   test('GitLab: open, reopen and an update that brings commits; the head under refs/merge-requests', async () => {
-    const { intake, queue } = setUp();
+    const { intake, queue, statuses } = setUp();
     const open = webhookFixture('gitlab-merge-request.json');
     const response = await intake(request(mergeRequestDelivery(open)));
     assert.equal(response.status, 202, JSON.stringify(response.body));
@@ -195,6 +194,7 @@ describe('a plan job per part of each environment a merge would deploy', () => {
       'platform/staging/config refs/merge-requests/7/head plan/platform/7',
     ]);
     assert.equal(queue.jobs[0]?.commit, 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7');
+    assert.deepEqual(statuses, [], 'path patterns: no status until the plan reads the changed files');
     const attributes = open.object_attributes as Payload;
     const update = {
       ...open,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { AppConfig, Config, RepositoryConfig } from '../config.ts';
 import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { createJob, type DeployJob, isPlanJob, jobGroup } from '../model/job.ts';
-import { keyOf, type PartName } from '../model/part.ts';
+import { findPart, keyOf, type PartName } from '../model/part.ts';
 import type { Provider } from '../model/provider.ts';
 import type { DeliveryLog, JobQueue, SecretSource } from '../ports.ts';
 import { answer, clip, type DeliveryContext, type Fields, type IntakeLogger, refuse } from './answer.ts';
@@ -29,7 +29,12 @@ import {
   type WebhookResponse,
 } from './request.ts';
 import { createSecretReader, type SecretReader } from './secrets.ts';
-import { type EnvironmentMatch, matchTriggers, type SkippedEnvironment } from './triggers.ts';
+import {
+  concernsEveryChange,
+  type EnvironmentMatch,
+  matchTriggers,
+  type SkippedEnvironment,
+} from './triggers.ts';
 
 export interface IntakeDependencies {
   readonly config: Config;
@@ -445,8 +450,9 @@ async function enqueueAndRemember(
     });
   }
   for (const job of jobs) {
-    // A pull request's head that the host abbreviated is marked once the plan has read it.
-    if (job.commit === ZERO_ID) continue;
+    // A pull request's head that the host abbreviated is marked once the plan has read it; so is a part whose
+    // path patterns the plan must match with the changed files first (it may not concern the part at all).
+    if (job.commit === ZERO_ID || (isPlanJob(job) && !planIsCertain(setup.config, job))) continue;
     setup.feedback?.status({
       key: keyOf(job),
       commit: job.commit,
@@ -464,6 +470,12 @@ async function enqueueAndRemember(
     jobs: enqueued.map((job) => job.group),
   });
   return { status: 202, body: { delivery: context.deliveryId, jobs: enqueued, skipped } };
+}
+
+/** Whether a plan job's part is planned whatever the pull request changes. */
+function planIsCertain(config: Config, job: DeployJob): boolean {
+  const found = findPart(config, job);
+  return found !== undefined && concernsEveryChange(found.environment, job.part);
 }
 
 /** What the logs say of a delivery's pushes. */

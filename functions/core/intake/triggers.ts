@@ -66,6 +66,10 @@ function touches(change: ChangedPaths, directory: string): boolean {
   return change.changedPaths.some((path) => path === directory || path.startsWith(prefix));
 }
 
+/** Whether every change concerns a part: the app part of an environment with no path patterns. */
+export const concernsEveryChange = (environment: EnvironmentConfig, part: PartName): boolean =>
+  part === 'app' && triggerOf(environment).path === undefined;
+
 /**
  * Whether a change concerns a part: for the app part, a changed path matches the trigger's path patterns (none:
  * any change does); for the config part, a changed path is under `config.path`. Every path counts as changed
