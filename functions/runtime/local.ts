@@ -192,6 +192,7 @@ export class LocalRuntime {
     this.#options.logger.info('plan finished', {
       job: claimed.id,
       group: claimed.group,
+      part: partId(job),
       pullRequest: report.pullRequest,
       commit: report.commit,
       outcome: report.outcome,

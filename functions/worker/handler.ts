@@ -10,7 +10,7 @@ import { layerManifestTools, UNTRUSTED_RENDER } from '../adapters/tools/layer-to
 import { deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
 import { LEASE_SECONDS } from '../core/deploy/lease.ts';
 import { errorMessage } from '../core/errors.ts';
-import { isPlanJob, type PlanJob, parseDeployJob, retryDelayMs } from '../core/model/job.ts';
+import { isPlanJob, jobGroup, type PlanJob, parseDeployJob, retryDelayMs } from '../core/model/job.ts';
 import { partId } from '../core/model/part.ts';
 import { runPlanJob } from '../core/plan/run.ts';
 import { RefsCache } from '../core/source/revision.ts';
@@ -97,7 +97,8 @@ async function runPlan(job: PlanJob, runtime: ClusterRuntime, refs: RefsCache): 
   const report = await runPlanJob(job, { ...runtime, ...ready }, { refs });
   logger.info('plan finished', {
     job: job.id,
-    group: partId(job),
+    group: jobGroup(job),
+    part: partId(job),
     pullRequest: report.pullRequest,
     commit: report.commit,
     outcome: report.outcome,

@@ -352,15 +352,18 @@ describe('a plan on every pull request, on a real Gitea', () => {
       (s) => s.at(-1)?.status === 'success',
     );
     assert.equal(onNewer.at(-1)?.status, 'success', JSON.stringify(onNewer.map((s) => s.description)));
-    const onOlder = await when(
-      () => statusesOf(older, PLAN_CONTEXT),
-      (s) => s.length > 0,
+    // Both jobs planned the head they found, the newer commit; the older one was never planned.
+    await when(
+      async () => state.queue.pending().length,
+      (n) => n === 0,
     );
-    assert.deepEqual(
-      onOlder.map((s) => [s.status, s.description]),
-      [['success', `superseded by ${newer.slice(0, 7)}`]],
-      'never planned itself: its job planned the newer head',
-    );
+    const planned = logs
+      .map((line) => JSON.parse(line) as { message?: string; part?: string; commit?: string })
+      .filter((entry) => entry.message === 'plan finished' && entry.part === `${app}/staging/app`)
+      .map((entry) => entry.commit);
+    assert.ok(planned.includes(newer));
+    assert.ok(!planned.includes(older), 'the older commit was never planned');
+    assert.deepEqual(await statusesOf(older, PLAN_CONTEXT), [], 'nor marked: its part has path patterns');
     const [comment] = (await commentsOf(pull)).filter((c) => c.body.startsWith('<!-- ferry:plan -->'));
     assert.equal(comment?.id, commentId);
     assert.match(comment?.body ?? '', /"hello" → "hello, newer"/);

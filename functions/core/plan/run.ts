@@ -6,7 +6,7 @@ import type { Config, RepositoryConfig } from '../config.ts';
 import { classify, errorMessage } from '../errors.ts';
 import type { FeedbackEvents } from '../feedback/feedback.ts';
 import { ZERO_ID } from '../intake/normalise.ts';
-import { concerns } from '../intake/triggers.ts';
+import { concerns, concernsEveryChange } from '../intake/triggers.ts';
 import { short } from '../model/commit.ts';
 import { oneLine } from '../model/feedback.ts';
 import type { PlanJob } from '../model/job.ts';
@@ -94,7 +94,8 @@ export async function runPlanJob(
     token: tokenSecret === undefined ? undefined : await deps.secrets.getSecret(tokenSecret),
     host: deps.hosts[repository.provider],
   };
-  if (head !== job.commit && job.commit !== ZERO_ID)
+  // The commit the job named was marked pending at intake where every change concerns the part: answered.
+  if (head !== job.commit && job.commit !== ZERO_ID && concernsEveryChange(found.environment, key.part))
     status(deps, context, job.commit, 'superseded', `superseded by ${short(head).slice(0, 7)}`);
   return planHead(deps, context, head, remote);
 }
