@@ -170,6 +170,14 @@ export class BitbucketDataCenterPullRequests implements PullRequestHost {
     body: string,
   ) {
     const url = this.#url(repository, pullRequest, `/comments/${encodeURIComponent(comment.id)}`);
-    await this.#send('PUT', url, token, { text: body, version: comment.version ?? 0 });
+    // 409: the comment changed since it was read (someone edited it); the job runs again and reads it anew.
+    await this.#client.request(
+      'PUT',
+      url,
+      token,
+      { authorization: `Bearer ${token}` },
+      { text: body, version: comment.version ?? 0 },
+      [409],
+    );
   }
 }

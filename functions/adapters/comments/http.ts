@@ -1,8 +1,8 @@
 // What the pull request adapters share: one bounded request (the status reporters' own, with its failure
 // classes and its answers that never carry the token), pages read up to a bound, and who a token is.
 import { createHash } from 'node:crypto';
-import { isTransient } from '../../core/errors.ts';
-import { type HostRequest, REQUEST_TIMEOUT_MS, requestJson } from '../status/http.ts';
+import { Failure, isTransient } from '../../core/errors.ts';
+import { answerFailure, type HostRequest, REQUEST_TIMEOUT_MS, requestJson } from '../status/http.ts';
 
 /** Sent with every request, as hosts ask API clients to name themselves. */
 const USER_AGENT = 'ferry-plan';
@@ -25,15 +25,19 @@ export class HostClient {
     this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
-  /** The answer's JSON; a refusal or no answer throws a `Failure` of its class, without the token. */
+  /**
+   * The answer's JSON; a refusal or no answer throws a `Failure` of its class, without the token. Answers of
+   * `retried` statuses (a conflict on a host that updates at a version) are transient: the job runs again.
+   */
   request(
     method: HostRequest['method'],
     url: string,
     token: string,
     headers: Readonly<Record<string, string>>,
     body?: unknown,
+    retried: readonly number[] = [],
   ): Promise<unknown> {
-    return requestJson({
+    const request: HostRequest = {
       host: this.#host,
       method,
       url,
@@ -41,6 +45,10 @@ export class HostClient {
       ...(body === undefined ? {} : { body }),
       token,
       timeoutMs: this.#timeoutMs,
+    };
+    return requestJson(request, (answer) => {
+      if (!retried.includes(answer.status)) return undefined;
+      throw new Failure('transient', answerFailure(request, answer).message);
     });
   }
 }
