@@ -1,5 +1,6 @@
-// The intake use case: one webhook delivery in, deploy jobs on the queue and an answer for the Git host out, in
-// named steps: screen (size, content type, host), authenticate, classify, plan jobs, enqueue and remember.
+// The intake use case: one webhook delivery in, deploy jobs (or a pull request's plan jobs) on the queue and an
+// answer for the Git host out, in named steps: screen (size, content type, host), authenticate, classify, make
+// the jobs, enqueue and remember.
 // Git hosts judge a hook by its status codes: 2xx for everything Ferry receives on purpose, even events it
 // ignores (GitLab disables a hook for a while after four failed answers in a row, of any status, and for good
 // after forty), 401 for a delivery that is not authentic, other 4xx for what can never succeed, and 500 only

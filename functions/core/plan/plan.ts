@@ -160,18 +160,17 @@ function changeOf(p: Planned, ignore: ConfiguredPart['environment']['ignoreDiffe
 const MASKED = '(masked)';
 
 /**
- * The differ masks a Secret's `data` and `stringData`; kubectl's last-applied annotation copies them, so it is
- * masked too.
+ * A Secret's field changes with nothing of its values left: the differ masks `data` and `stringData`; its
+ * annotations are masked too (kubectl's last-applied annotation copies the data, and an annotation added
+ * whole would show every value in it), and so is its metadata where it changes whole.
  */
-function masked(kind: string, changes: readonly FieldChange[]): FieldChange[] {
+export function masked(kind: string, changes: readonly FieldChange[]): FieldChange[] {
   if (kind !== 'Secret') return [...changes];
+  const hidden = (path: string) => path === '/metadata' || /^\/metadata\/annotations(\/|$)/.test(path);
+  const mask = (value: unknown) => (value === undefined ? undefined : MASKED);
   return changes.map((change) =>
-    change.path.startsWith('/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration')
-      ? {
-          path: change.path,
-          live: change.live === undefined ? undefined : MASKED,
-          desired: change.desired === undefined ? undefined : MASKED,
-        }
+    hidden(change.path)
+      ? { path: change.path, live: mask(change.live), desired: mask(change.desired) }
       : change,
   );
 }
