@@ -29,12 +29,15 @@ export async function waitForHealth(
       .map((object) => ({ object, health: healthOf(object) }))
       .filter(({ health }) => health.status !== 'Current');
   let pending = unhealthyOf();
+  // Most roll-outs finish within a few hundred milliseconds of the apply: look soon, then less often.
+  let delay = Math.min(100, pollMs);
   while (
     pending.length > 0 &&
     !pending.some(({ health }) => health.status === 'Failed') &&
     Date.now() < deadline
   ) {
-    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    delay = Math.min(delay * 2, pollMs);
     await Promise.all(
       pending.map(({ object }) =>
         limit(async () => {
