@@ -13,8 +13,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type DeployJob, parseDeployJob } from '../../core/model/job.ts';
-import { type PartKey, partId } from '../../core/model/part.ts';
+import { type DeployJob, jobGroup, parseDeployJob } from '../../core/model/job.ts';
+import type { PartKey } from '../../core/model/part.ts';
 import type { CheckRecord, DeploymentRecord, Suspension } from '../../core/model/records.ts';
 import type { DeadLetterStatus, PartSnapshot, QueueSnapshot } from '../../core/model/status.ts';
 import type { Operations } from '../../core/ports.ts';
@@ -113,7 +113,7 @@ export class AwsOperations implements Operations {
             QueueUrl: this.#resources.deployQueueUrl,
             MessageBody: message.Body,
             MessageGroupId:
-              message.Attributes?.MessageGroupId ?? (job === undefined ? 'unknown' : partId(job)),
+              message.Attributes?.MessageGroupId ?? (job === undefined ? 'unknown' : jobGroup(job)),
             MessageDeduplicationId: `redrive-${randomUUID()}`,
           }),
         );
@@ -182,7 +182,7 @@ export class AwsOperations implements Operations {
     const sent = Number(message.Attributes?.SentTimestamp);
     return {
       id: message.MessageId ?? '',
-      group: message.Attributes?.MessageGroupId ?? (job === undefined ? 'unknown' : partId(job)),
+      group: message.Attributes?.MessageGroupId ?? (job === undefined ? 'unknown' : jobGroup(job)),
       commit: job?.commit,
       ref: job?.ref,
       trigger: job?.trigger.kind,
