@@ -8,8 +8,8 @@ import { errorMessage } from '../functions/core/errors.ts';
 import { CliError } from './cli.ts';
 
 /**
- * Reads and validates the configuration. Relative kubeconfig paths (and `~/`) are taken from the configuration
- * file's directory, so that the server finds them wherever it is started.
+ * Reads and validates the configuration. Relative kubeconfig paths are taken from the configuration file's
+ * directory (so that the server finds them wherever it is started), and `~/` from the home directory.
  */
 export async function readConfig(path: string): Promise<Config> {
   let config: Config;
