@@ -3,26 +3,16 @@
 // event headers, so they are detected first. Unlike GitHub, they sign the JSON payload even when they send it
 // as a form.
 import {
-  booleanAt,
   changedPathsOf,
   cloneUrlRepositoryKey,
   type JsonObject,
-  MalformedPush,
   objectAt,
   optionalObjectId,
   pushEvent,
   refUpdateOf,
-  stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './provider-spec.ts';
-import {
-  branchRef,
-  DRAFT,
-  headCommit,
-  notPlanned,
-  type PullRequestEvent,
-  pullRequestNumber,
-} from './pull-request.ts';
+import { hubPullRequest, type PullRequestEvent } from './pull-request.ts';
 import { hubSignatureVerdict } from './verification.ts';
 
 export const gitea: ProviderSpec = {
@@ -67,27 +57,9 @@ const PLANNED_ACTIONS = new Set(['opened', 'reopened', 'synchronized']);
  * Gitea's and Forgejo's `pull_request` event: `number`, `pull_request.base.ref` (a branch name),
  * `pull_request.head.sha`, kept in the base repository under `refs/pull/<number>/head`, forks included.
  */
-export function giteaPullRequest(payload: JsonObject): PullRequestEvent {
-  const action = stringAt(payload, 'action') ?? '';
-  const pull = objectAt(payload, 'pull_request');
-  if (pull === undefined) throw new MalformedPush('"pull_request" is not an object');
-  const number = pullRequestNumber(payload.number ?? pull.number, 'number');
-  const base = objectAt(pull, 'base');
-  const head = objectAt(pull, 'head');
-  const merged = booleanAt(pull, 'merged') === true;
-  return {
+export const giteaPullRequest = (payload: JsonObject): PullRequestEvent =>
+  hubPullRequest(payload, {
     provider: 'gitea',
-    repository: cloneUrlRepositoryKey(payload),
-    number,
-    action,
-    ignored: !PLANNED_ACTIONS.has(action)
-      ? notPlanned(action === 'closed' && merged ? 'merged' : action)
-      : booleanAt(pull, 'draft') === true
-        ? DRAFT
-        : undefined,
-    base: branchRef(base?.ref, 'pull_request.base.ref'),
-    commit: headCommit(head?.sha, 'pull_request.head.sha'),
-    headRef: `refs/pull/${number}/head`,
-    fork: head?.repo_id !== base?.repo_id,
-  };
-}
+    plannedActions: PLANNED_ACTIONS,
+    fork: (base, head) => head?.repo_id !== base?.repo_id,
+  });

@@ -5,22 +5,13 @@ import {
   changedPathsOf,
   cloneUrlRepositoryKey,
   type JsonObject,
-  MalformedPush,
   objectAt,
   optionalObjectId,
   pushEvent,
   refUpdateOf,
-  stringAt,
 } from './normalise.ts';
 import type { ProviderSpec } from './provider-spec.ts';
-import {
-  branchRef,
-  DRAFT,
-  headCommit,
-  notPlanned,
-  type PullRequestEvent,
-  pullRequestNumber,
-} from './pull-request.ts';
+import { hubPullRequest, type PullRequestEvent } from './pull-request.ts';
 import { hubSignatureVerdict, refused } from './verification.ts';
 
 /** GitHub lists at most this many commits in a push payload. */
@@ -70,34 +61,13 @@ export const github: ProviderSpec = {
 /** The actions of a `pull_request` event that bring a head to plan. */
 const PLANNED_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review']);
 
-/**
- * GitHub's `pull_request` event: `number`, `pull_request.base.ref` (a branch name), `pull_request.head.sha`,
- * whose commits the base repository keeps under `refs/pull/<number>/head`, forks included.
- */
-export function githubPullRequest(payload: JsonObject): PullRequestEvent {
-  const action = stringAt(payload, 'action') ?? '';
-  const pull = objectAt(payload, 'pull_request');
-  if (pull === undefined) throw new MalformedPush('"pull_request" is not an object');
-  const number = pullRequestNumber(payload.number ?? pull.number, 'number');
-  const base = objectAt(pull, 'base');
-  const head = objectAt(pull, 'head');
-  // A fork that was deleted leaves `head.repo` null: its head is someone else's all the same.
-  const headRepository = objectAt(head, 'repo')?.full_name;
-  const fork = headRepository === undefined || headRepository !== objectAt(base, 'repo')?.full_name;
-  const merged = booleanAt(pull, 'merged') === true;
-  return {
+/** GitHub's `pull_request` event; a deleted fork leaves `head.repo` null: its head is someone else's all the same. */
+export const githubPullRequest = (payload: JsonObject): PullRequestEvent =>
+  hubPullRequest(payload, {
     provider: 'github',
-    repository: cloneUrlRepositoryKey(payload),
-    number,
-    action,
-    ignored: !PLANNED_ACTIONS.has(action)
-      ? notPlanned(action === 'closed' && merged ? 'merged' : action)
-      : booleanAt(pull, 'draft') === true
-        ? DRAFT
-        : undefined,
-    base: branchRef(base?.ref, 'pull_request.base.ref'),
-    commit: headCommit(head?.sha, 'pull_request.head.sha'),
-    headRef: `refs/pull/${number}/head`,
-    fork,
-  };
-}
+    plannedActions: PLANNED_ACTIONS,
+    fork: (base, head) => {
+      const headRepository = objectAt(head, 'repo')?.full_name;
+      return headRepository === undefined || headRepository !== objectAt(base, 'repo')?.full_name;
+    },
+  });

@@ -3,7 +3,16 @@
 // that head is in a fork) and, for events that plan nothing, why. Fields are checked as pushes' are: a payload of
 // the wrong shape is refused naming the field.
 import type { Provider } from '../model/provider.ts';
-import { fullRef, type JsonObject, MalformedPush, objectId, stringAt } from './normalise.ts';
+import {
+  booleanAt,
+  cloneUrlRepositoryKey,
+  fullRef,
+  type JsonObject,
+  MalformedPush,
+  objectAt,
+  objectId,
+  stringAt,
+} from './normalise.ts';
 
 export interface PullRequestEvent {
   readonly provider: Provider;
@@ -53,3 +62,41 @@ export const DRAFT = 'a draft: planned once it is marked ready for review';
 
 /** What an action that plans nothing says. */
 export const notPlanned = (action: string): string => `pull request ${action}: nothing to plan`;
+
+/**
+ * A `pull_request` event as GitHub sends it, and Gitea and Forgejo after it: `number`, `pull_request.base.ref`
+ * (a branch name), `pull_request.head.sha`, whose commits the base repository keeps under
+ * `refs/pull/<number>/head`, forks included. The hosts differ in the actions that bring a head and in how a
+ * fork shows.
+ */
+export function hubPullRequest(
+  payload: JsonObject,
+  host: {
+    readonly provider: Provider;
+    readonly plannedActions: ReadonlySet<string>;
+    readonly fork: (base: JsonObject | undefined, head: JsonObject | undefined) => boolean;
+  },
+): PullRequestEvent {
+  const action = stringAt(payload, 'action') ?? '';
+  const pull = objectAt(payload, 'pull_request');
+  if (pull === undefined) throw new MalformedPush('"pull_request" is not an object');
+  const number = pullRequestNumber(payload.number ?? pull.number, 'number');
+  const base = objectAt(pull, 'base');
+  const head = objectAt(pull, 'head');
+  const merged = booleanAt(pull, 'merged') === true;
+  return {
+    provider: host.provider,
+    repository: cloneUrlRepositoryKey(payload),
+    number,
+    action,
+    ignored: !host.plannedActions.has(action)
+      ? notPlanned(action === 'closed' && merged ? 'merged' : action)
+      : booleanAt(pull, 'draft') === true
+        ? DRAFT
+        : undefined,
+    base: branchRef(base?.ref, 'pull_request.base.ref'),
+    commit: headCommit(head?.sha, 'pull_request.head.sha'),
+    headRef: `refs/pull/${number}/head`,
+    fork: host.fork(base, head),
+  };
+}
