@@ -289,9 +289,14 @@ table([
   ],
 ]);
 console.log(
-  `scheduler: ${tickWarm.value.checks} checks a tick, ${(tickWarm.ms / warmSends.length).toFixed(1)} ms a batch ` +
-    `sent one after another: about ${Math.floor((60_000 / (tickWarm.ms / warmSends.length)) * 10).toLocaleString('en')} ` +
-    'parts fit in its 60 s at this rate',
+  `scheduler: ${tickWarm.value.checks} checks a tick in ${warmSends.length} batches sent one after another, ` +
+    `${(tickWarm.ms / warmSends.length).toFixed(1)} ms each with SQS's answer at once: a tick takes its batches ` +
+    "times SQS's latency, so its 60 s hold 600 parts for every 10 ms of SendMessageBatch latency " +
+    `(${((60_000 / 10) * 10).toLocaleString('en')} parts at 10 ms)`,
+);
+console.log(
+  `webhook: the push's ${fanOutJobs} parts each get a pending commit status too (posted in parallel, settled ` +
+    'within 3 s: the test bed refuses them at once, GitHub would take about a post a part)',
 );
 console.log(
   `deploy queue (FIFO): the push sent ${fanOutSends.reduce((sum, c) => sum + c.messages, 0)} jobs in ` +
