@@ -18,7 +18,7 @@ import {
   MemoryJobQueue,
   type Payload,
 } from '../test/support/webhooks.ts';
-import { kb, median, verdict } from './support.ts';
+import { kb, median, table, verdict } from './support.ts';
 
 const TARGET_BYTES = 25 * 1024;
 const WARM_UP = 1_000;
@@ -213,7 +213,6 @@ if (process.argv.includes('--cpu')) {
       'for reference: writing the log line is a system call',
     ],
   ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   console.log(
     `webhook handler: a ${kb(cpu.bodyBytes)} GitHub push to main (${cpu.jobsPerDelivery} jobs each), ` +
       `${ITERATIONS} deliveries after ${WARM_UP} to warm up, median of ${ROUNDS} rounds of process.cpuUsage.`,
@@ -223,5 +222,5 @@ if (process.argv.includes('--cpu')) {
       'handler’s own work: the API Gateway event through handleEvent and the intake, as `handler` runs them once ' +
       'warm, its log line per delivery (Powertools Logger) written to /dev/null.',
   );
-  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
+  table(rows);
 }
