@@ -22,6 +22,7 @@ import {
   kubeconfigFile,
   kubectlApply,
   ms,
+  peakRate,
   pick,
   quickNote,
   ratio,
@@ -85,7 +86,8 @@ async function measure(rttMs: number): Promise<{ rttMs: number; rows: [string, R
       );
       return applyRevision(objects, { ...options, previous });
     });
-    return { ...applied, requests: describeRequests(requests.take()) };
+    const sent = requests.take();
+    return { ...applied, requests: `${describeRequests(sent)}, peak ${peakRate(sent).toFixed(0)}/s` };
   };
 
   const rows: [string, Row][] = [];
@@ -164,6 +166,7 @@ for (const { rttMs, rows } of results) {
 console.log(
   '\nferry fresh process: wall time of a new Node process (start, imports, discovery, render, apply), as a cold ' +
     'worker or `ferry deploy` pays it; kubectl: a new process per run, its discovery cache warm (as on an ' +
-    "operator's machine), counted from its -v=6 log. Both reach the API server through the same proxy.",
+    "operator's machine), counted from its -v=6 log. Both reach the API server through the same proxy. Peak: the " +
+    'most requests Ferry sent in one second (no client-side rate limit bounds them; 16 connections at most).',
 );
 quickNote();

@@ -12,6 +12,7 @@ import {
   describeRequests,
   type EngineChildResult,
   kubeConfigOf,
+  peakRate,
   recordRequests,
   testbedCluster,
 } from './support.ts';
@@ -51,7 +52,7 @@ const result: EngineChildResult = {
   objects: applied.results.length,
   applyMs: ended - started,
   processMs: ended,
-  requests: describeRequests(sent),
+  requests: `${describeRequests(sent)}, peak ${peakRate(sent).toFixed(0)}/s`,
   requestCount: sent.length,
   maxRssKb: process.resourceUsage().maxRSS,
 };
