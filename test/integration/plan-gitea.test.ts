@@ -4,29 +4,22 @@
 // with an invalid field. Gitea itself sends the deliveries; the comment and the statuses are read back from its
 // API; the cluster's objects are compared by resourceVersion before and after every plan.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
-import { type RunningHttpServer, startHttpServer } from '../../functions/adapters/local/http-server.ts';
+import type { RunningHttpServer } from '../../functions/adapters/local/http-server.ts';
 import type { JobWorker } from '../../functions/adapters/local/job-worker.ts';
 import { LocalSecretSource } from '../../functions/adapters/local/local-secret-source.ts';
 import { createLogger } from '../../functions/adapters/local/logger.ts';
 import { parseConfig } from '../../functions/core/config.ts';
-import {
-  type JobResult,
-  LocalRuntime,
-  type LocalState,
-  openLocalState,
-} from '../../functions/runtime/local.ts';
+import type { JobResult, LocalRuntime, LocalState } from '../../functions/runtime/local.ts';
 import {
   type CommitStatus,
   GiteaClient,
   type GiteaRepository,
   type GiteaWorkspace,
 } from '../support/gitea.ts';
+import { type LocalServer, startLocalServer } from '../support/local-server.ts';
 import { configMap, deployment, service, yaml } from '../support/manifests.ts';
 import {
   createNamespaces,
@@ -53,7 +46,7 @@ const logs: string[] = [];
 let token: string;
 let repository: GiteaRepository;
 let workspace: GiteaWorkspace;
-let stateDir: string;
+let server: LocalServer;
 let state: LocalState;
 let runtime: LocalRuntime;
 let http: RunningHttpServer;
@@ -110,20 +103,9 @@ before(async () => {
   const secrets = new LocalSecretSource({
     env: { FERRY_SECRET_PLAN_WEBHOOK: WEBHOOK_SECRET, FERRY_SECRET_PLAN_TOKEN: token },
   });
-  stateDir = await mkdtemp(join(tmpdir(), 'ferry-plan-gitea-'));
-  state = openLocalState(stateDir);
   const logger = createLogger({ write: (line) => logs.push(line) });
-  runtime = await LocalRuntime.start(state, { config, secrets, logger });
-  http = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    webhook: runtime.intake(),
-    status: () => ({}),
-    health: () => ({ status: 'ok' }),
-    maxBodyBytes: 2 * 1024 * 1024,
-    logger,
-  });
-  runtime.linkStatusesTo(http.url);
+  server = await startLocalServer({ config, secrets, logger, name: 'plan-gitea' });
+  ({ runtime, http, state } = server);
   await gitea.createHook(repository, {
     url: `${http.url}/webhook`,
     secret: WEBHOOK_SECRET,
@@ -135,12 +117,9 @@ before(async () => {
 
 after(async () => {
   await worker?.stop();
-  await http?.close();
-  await runtime?.close();
-  state?.close();
+  await server?.close();
   api.close();
   await workspace?.remove();
-  if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
 /** Polls until `read` gives something `done` accepts, or the time is up (then the last reading). */

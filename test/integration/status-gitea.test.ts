@@ -2,29 +2,22 @@
 // local mode's server (the real intake, worker and reporters), a `git push`, the delivery sent by Gitea itself,
 // the deployment on the real kube-apiserver, and the statuses read back from Gitea's API on that commit.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
-import { type RunningHttpServer, startHttpServer } from '../../functions/adapters/local/http-server.ts';
+import type { RunningHttpServer } from '../../functions/adapters/local/http-server.ts';
 import type { JobWorker } from '../../functions/adapters/local/job-worker.ts';
 import { LocalSecretSource } from '../../functions/adapters/local/local-secret-source.ts';
 import { createLogger } from '../../functions/adapters/local/logger.ts';
 import { parseConfig } from '../../functions/core/config.ts';
-import {
-  type JobResult,
-  LocalRuntime,
-  type LocalState,
-  openLocalState,
-} from '../../functions/runtime/local.ts';
+import type { JobResult, LocalRuntime } from '../../functions/runtime/local.ts';
 import {
   type CommitStatus,
   GiteaClient,
   type GiteaRepository,
   type GiteaWorkspace,
 } from '../support/gitea.ts';
+import { type LocalServer, startLocalServer } from '../support/local-server.ts';
 import { configMap, yaml } from '../support/manifests.ts';
 import {
   createNamespaces,
@@ -48,8 +41,7 @@ interface Site {
 }
 
 const sites = new Map<Scenario, Site>();
-let stateDir: string;
-let state: LocalState;
+let server: LocalServer;
 let runtime: LocalRuntime;
 let http: RunningHttpServer;
 let worker: JobWorker<JobResult> | undefined;
@@ -98,32 +90,18 @@ before(async () => {
       FERRY_SECRET_FERRY_GITEA_TOKEN: gitea.settings.token,
     },
   });
-  stateDir = await mkdtemp(join(tmpdir(), 'ferry-status-gitea-'));
-  state = openLocalState(stateDir);
   const logger = createLogger({ write: () => undefined });
-  runtime = await LocalRuntime.start(state, { config, secrets, logger });
-  http = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    webhook: runtime.intake(),
-    status: () => ({}),
-    health: () => ({ status: 'ok' }),
-    maxBodyBytes: 2 * 1024 * 1024,
-    logger,
-  });
-  runtime.linkStatusesTo(http.url);
+  server = await startLocalServer({ config, secrets, logger, name: 'status-gitea' });
+  ({ runtime, http } = server);
   for (const site of sites.values())
     await gitea.createHook(site.repository, { url: `${http.url}/webhook`, secret: WEBHOOK_SECRET });
 });
 
 after(async () => {
   await worker?.stop();
-  await http?.close();
-  await runtime?.close();
-  state?.close();
+  await server?.close();
   api.close();
   await Promise.all([...sites.values()].map((s) => s.workspace.remove()));
-  if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
 function startWorker(): void {

@@ -2,24 +2,17 @@
 // server, the job on the local queue, the commit fetched from the test bed's Git server with the repository token
 // (as Cloud's `x-token-auth` user, or Data Center's bearer token) and deployed to the real apiserver.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
-import { type RunningHttpServer, startHttpServer } from '../../functions/adapters/local/http-server.ts';
 import type { JobWorker } from '../../functions/adapters/local/job-worker.ts';
 import { LocalSecretSource } from '../../functions/adapters/local/local-secret-source.ts';
 import { createLogger } from '../../functions/adapters/local/logger.ts';
 import { parseConfig } from '../../functions/core/config.ts';
-import {
-  type JobResult,
-  LocalRuntime,
-  type LocalState,
-  openLocalState,
-} from '../../functions/runtime/local.ts';
+import type { JobResult } from '../../functions/runtime/local.ts';
 import { GitWorkspace } from '../support/git.ts';
+import { type LocalServer, startLocalServer } from '../support/local-server.ts';
 import { configMap, yaml } from '../support/manifests.ts';
 import {
   createNamespaces,
@@ -36,10 +29,7 @@ type Host = (typeof HOSTS)[number];
 
 const api = new KubernetesApi(testbedKubeConfig());
 const sites = new Map<Host, { app: string; namespace: string; workspace: GitWorkspace }>();
-let stateDir: string;
-let state: LocalState;
-let runtime: LocalRuntime;
-let http: RunningHttpServer;
+let server: LocalServer;
 let worker: JobWorker<JobResult>;
 
 before(async () => {
@@ -80,31 +70,17 @@ before(async () => {
       FERRY_SECRET_FERRY_BITBUCKET_TOKEN: testbed().gitToken,
     },
   });
-  stateDir = await mkdtemp(join(tmpdir(), 'ferry-bitbucket-'));
-  state = openLocalState(stateDir);
   const logger = createLogger({ write: () => undefined });
-  runtime = await LocalRuntime.start(state, { config, secrets, logger });
-  http = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    webhook: runtime.intake(),
-    status: () => ({}),
-    health: () => ({ status: 'ok' }),
-    maxBodyBytes: 2 * 1024 * 1024,
-    logger,
-  });
-  worker = runtime.worker({ concurrency: 2 });
+  server = await startLocalServer({ config, secrets, logger, name: 'bitbucket' });
+  worker = server.runtime.worker({ concurrency: 2 });
   worker.start();
 });
 
 after(async () => {
   await worker?.stop();
-  await http?.close();
-  await runtime?.close();
-  state?.close();
+  await server?.close();
   api.close();
   await Promise.all([...sites.values()].map((s) => s.workspace.remove()));
-  if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
 const fixture = async (name: string) =>
@@ -165,7 +141,7 @@ describe('Bitbucket in the local mode', () => {
       const build = host === 'bitbucket' ? cloudPush : serverPush;
       const payload = await build(site.workspace.url, '0'.repeat(40), first);
       const delivery = bitbucketDelivery(payload, { secret: SECRET, server: host === 'bitbucket-server' });
-      const answer = await fetch(`${http.url}/webhook`, {
+      const answer = await fetch(`${server.http.url}/webhook`, {
         method: 'POST',
         headers: delivery.headers,
         body: delivery.body,
@@ -181,7 +157,7 @@ describe('Bitbucket in the local mode', () => {
         secret: 'not-the-secret',
         server: host === 'bitbucket-server',
       });
-      const refused = await fetch(`${http.url}/webhook`, {
+      const refused = await fetch(`${server.http.url}/webhook`, {
         method: 'POST',
         headers: forged.headers,
         body: forged.body,
