@@ -80,6 +80,6 @@ table([
 ]);
 console.log(
   `the worker's job took ${(job.invokeMs / 1000).toFixed(1)} s (its health wait included); ` +
-    `the engine alone ${(engine.applyMs / 1000).toFixed(1)} s, ${engine.requests} requests`,
+    `the engine alone ${(engine.applyMs / 1000).toFixed(1)} s, its requests ${engine.requests}`,
 );
 quickNote();
