@@ -20,7 +20,7 @@ export const ENV = {
 /**
  * CloudWatch metrics the functions publish and the dashboard and alarms read. Powertools adds a `service`
  * dimension (the function) to every one. Dimensions stay few and bounded: the configured app and environment
- * names, a part, a result or an action, a notifier; never a commit, an object or a deployment id.
+ * names, a result or an action, a notifier; never a commit, an object or a deployment id.
  */
 export const METRICS = {
   namespace: 'Ferry',
@@ -34,8 +34,10 @@ export const METRICS = {
   /** Count of checks, by `action`; drifted objects found by checks (reconciler). */
   checks: 'Checks',
   driftedObjects: 'DriftedObjects',
-  /** 1 when a check leaves its part OutOfSync, else 0, by `app`, `environment` and `part` (reconciler). */
+  /** Checks that left their part OutOfSync (reconciler, per invocation; no dimension but `service`). */
   outOfSync: 'OutOfSync',
+  /** Of those, the longest a part has been OutOfSync, in seconds; 0 when none is (the alarm's gauge). */
+  longestOutOfSync: 'LongestOutOfSync',
   /** Count of checks that failed (Git or cluster unreachable), by `app` and `environment` (reconciler). */
   checksFailed: 'ChecksFailed',
   /** Commit statuses that could not be posted after every try. */
@@ -46,7 +48,6 @@ export const METRICS = {
   actionDimension: 'action',
   appDimension: 'app',
   environmentDimension: 'environment',
-  partDimension: 'part',
   notifierDimension: 'notifier',
   /** The dimension Powertools adds to every metric: the function's service name. */
   serviceDimension: 'service',

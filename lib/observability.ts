@@ -45,7 +45,10 @@ export interface ObservabilityProps {
   /** The deploy queue, alarmed when its oldest job waits longer than `stuckAfter`. */
   readonly deployQueue: IQueue;
   readonly stuckAfter: Duration;
-  /** The alarm on parts OutOfSync fires when every check of this long found a part OutOfSync. */
+  /**
+   * The alarm on parts OutOfSync fires when a part has been OutOfSync this long. At least twice the reconcile
+   * interval (the configuration says so): the alarm's period, half of it, then holds a check of every part.
+   */
   readonly outOfSyncAfter: Duration;
   /** Where alarms notify; none: alarms only show on the dashboard and in the console. */
   readonly alarmTopic?: ITopic;
@@ -55,7 +58,6 @@ export interface ObservabilityProps {
 const M = METRICS;
 const deploymentSchema = `SCHEMA("${M.namespace}", ${M.appDimension}, ${M.environmentDimension}, ${M.resultDimension}, ${M.serviceDimension})`;
 const environmentSchema = `SCHEMA("${M.namespace}", ${M.appDimension}, ${M.environmentDimension}, ${M.serviceDimension})`;
-const partSchema = `SCHEMA("${M.namespace}", ${M.appDimension}, ${M.environmentDimension}, ${M.partDimension}, ${M.serviceDimension})`;
 const serviceSchema = `SCHEMA("${M.namespace}", ${M.serviceDimension})`;
 
 /** Metrics Insights queries of Ferry's own metrics, for the alarms and the dashboard. */
@@ -63,10 +65,10 @@ export const QUERIES = {
   /** Failed deployments (rejected or misconfigured; transient attempts are retried), per app environment. */
   failedDeployments: `SELECT SUM(${M.deployments}) FROM ${deploymentSchema} WHERE ${M.resultDimension} = 'failed' GROUP BY ${M.appDimension}, ${M.environmentDimension}`,
   deploymentsByResult: `SELECT SUM(${M.deployments}) FROM ${deploymentSchema} GROUP BY ${M.resultDimension}`,
-  /** The highest OutOfSync gauge of each part's checks: 1 when a check of the period found it OutOfSync. */
-  outOfSyncChecks: `SELECT MAX(${M.outOfSync}) FROM ${partSchema} GROUP BY ${M.appDimension}, ${M.environmentDimension}, ${M.partDimension}`,
-  /** The lowest OutOfSync gauge of each part's checks: 1 when every check of the period found it OutOfSync. */
-  outOfSyncParts: `SELECT MIN(${M.outOfSync}) FROM ${partSchema} GROUP BY ${M.appDimension}, ${M.environmentDimension}, ${M.partDimension}`,
+  /** Checks that found a part OutOfSync: with a check of each part per period, the parts OutOfSync. */
+  outOfSyncChecks: `SELECT SUM(${M.outOfSync}) FROM ${serviceSchema}`,
+  /** The longest any part checked in the period had been OutOfSync, in seconds. */
+  longestOutOfSync: `SELECT MAX(${M.longestOutOfSync}) FROM ${serviceSchema}`,
   averageDuration: `SELECT AVG(${M.deployDuration}) FROM ${environmentSchema}`,
   longestDuration: `SELECT MAX(${M.deployDuration}) FROM ${environmentSchema}`,
   objectsApplied: `SELECT SUM(${M.objectsApplied}) FROM ${environmentSchema}`,
@@ -84,7 +86,7 @@ export class Observability extends Construct {
   readonly dashboard: Dashboard;
   /** Fires for each app environment with a failed deployment in the last five minutes. */
   readonly failedDeploymentsAlarm: Alarm;
-  /** Fires for each part that every check of `outOfSyncAfter` found OutOfSync. */
+  /** Fires while a part has been OutOfSync for `outOfSyncAfter` or longer. */
   readonly outOfSyncAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
@@ -123,7 +125,10 @@ export class Observability extends Construct {
     return created;
   }
 
-  /** What Ferry did: deployments that failed, parts left OutOfSync (one contributor per app environment or part). */
+  /**
+   * What Ferry did: deployments that failed (one contributor per app environment), parts left OutOfSync (one
+   * series whatever the number of parts: a series per part would cost more than the rest of Ferry).
+   */
   #addFerryAlarms(props: ObservabilityProps): { failed: Alarm; outOfSync: Alarm } {
     const failed = this.#alarm(
       props,
@@ -136,9 +141,11 @@ export class Observability extends Construct {
     const outOfSync = this.#alarm(
       props,
       'PartsOutOfSync',
-      `Ferry: every check of the last ${minutes} minutes found a part OutOfSync (a new commit not deployed, ` +
-        'or drift not healed); the alarm names each app/environment/part.',
-      insights(QUERIES.outOfSyncParts, 'OutOfSync', props.outOfSyncAfter),
+      `Ferry: a part has been OutOfSync for ${minutes} minutes or more (a new commit not deployed, or drift ` +
+        "not healed). `ferry status` and the status page name it, and the reconciler's 'environment checked' " +
+        'log lines with an outOfSyncSince.',
+      insights(QUERIES.longestOutOfSync, 'Longest OutOfSync (s)', Duration.minutes(Math.floor(minutes / 2))),
+      props.outOfSyncAfter.toSeconds(),
     );
     return { failed, outOfSync };
   }
@@ -235,7 +242,12 @@ export class Observability extends Construct {
     const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: 12 });
     this.dashboard.addWidgets(
       graph('Failed deployments by app/environment', [insights(QUERIES.failedDeployments, '')]),
-      graph('Parts OutOfSync (1: a check found the part OutOfSync)', [insights(QUERIES.outOfSyncChecks, '')]),
+      new GraphWidget({
+        title: 'Parts OutOfSync (checks that found one; the longest OutOfSync, seconds, right)',
+        left: [insights(QUERIES.outOfSyncChecks, 'checks')],
+        right: [insights(QUERIES.longestOutOfSync, 'longest (s)')],
+        width: 12,
+      }),
     );
     this.dashboard.addWidgets(
       graph('Deploy duration (ms)', [

@@ -4,7 +4,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { publishCheck } from '../adapters/aws/metrics.ts';
+import { type PublishedCheck, publishChecks } from '../adapters/aws/metrics.ts';
 import { parseEnvironmentCheck } from '../core/model/check.ts';
 import { checkEnvironment } from '../core/reconcile/check.ts';
 import { RefsCache } from '../core/source/revision.ts';
@@ -20,6 +20,7 @@ const FEEDBACK_SETTLE_MS = 5_000;
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const deps = await clusterRuntime({ log: logger, metrics });
   const refs = new RefsCache();
+  const checked: PublishedCheck[] = [];
   try {
     return await processPartialResponse(
       event,
@@ -32,13 +33,15 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
           action: result.action,
           detail: result.message,
           drifted: result.drifted.length,
+          ...(result.outOfSyncSince === undefined ? {} : { outOfSyncSince: result.outOfSyncSince }),
         });
-        publishCheck(metrics, check, result);
+        checked.push({ key: check, result });
       },
       new BatchProcessor(EventType.SQS),
       { context },
     );
   } finally {
+    publishChecks(metrics, checked);
     await deps.feedback.settle(Math.min(FEEDBACK_SETTLE_MS, context.getRemainingTimeInMillis() / 2));
     metrics.publishStoredMetrics();
   }

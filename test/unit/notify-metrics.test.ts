@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { CheckRecord, DeploymentRecord } from '../../functions/core/model/records.ts';
+import type { CheckResult } from '../../functions/core/reconcile/check.ts';
 import { PROJECT_ROOT } from '../../lib/ferry-function.ts';
 import { QUERIES } from '../../lib/observability.ts';
 
@@ -22,7 +23,7 @@ interface Emf {
 
 type Call =
   | { readonly fn: 'publishDeployment'; readonly record: DeploymentRecord; readonly durationMs: number }
-  | { readonly fn: 'publishCheck'; readonly record: CheckRecord }
+  | { readonly fn: 'publishChecks'; readonly results: readonly CheckResult[] }
   | { readonly fn: 'publishFeedbackFailure'; readonly what: string; readonly detail: object };
 
 /** Runs the calls in a fresh Node process with a Powertools `Metrics` and returns what it wrote. */
@@ -34,7 +35,7 @@ async function publish(service: string, calls: readonly Call[]): Promise<Emf[]> 
     const key = { app: 'shop', environment: 'production', part: 'app' };
     for (const call of JSON.parse(process.argv[1])) {
       if (call.fn === 'publishDeployment') helper.publishDeployment(metrics, call.record, call.durationMs);
-      if (call.fn === 'publishCheck') helper.publishCheck(metrics, key, call.record);
+      if (call.fn === 'publishChecks') helper.publishChecks(metrics, call.results.map((result) => ({ key, result })));
       if (call.fn === 'publishFeedbackFailure') helper.publishFeedbackFailure(metrics, call.what, call.detail);
     }`;
   const { stdout } = await promisify(execFile)(
@@ -82,12 +83,13 @@ const record = (overrides: Partial<DeploymentRecord>): DeploymentRecord => ({
   ...overrides,
 });
 
-const check = (action: CheckRecord['action'], drifted = 0): CheckRecord => ({
+const check = (action: CheckRecord['action'], drifted = 0, outOfSyncSince?: string): CheckResult => ({
   id: 'c1',
   at: '2026-12-01T10:00:00.000Z',
   drifted: Array.from({ length: drifted }, (_, i) => ({ object: `ConfigMap shop/${i}`, reason: 'missing' })),
   action,
   message: action,
+  ...(outOfSyncSince === undefined ? {} : { outOfSyncSince }),
 });
 
 describe('worker metrics', () => {
@@ -115,38 +117,56 @@ describe('worker metrics', () => {
 });
 
 describe('reconciler metrics', () => {
-  test('each check: by action; per part, OutOfSync 1 or 0; a failed check counted by app environment', async () => {
+  test('a batch of checks: by action, the parts left OutOfSync and the longest of them, failed checks by app environment', async () => {
     const metrics = flatten(
       await publish('reconciler', [
-        { fn: 'publishCheck', record: check('out-of-sync', 2) },
-        { fn: 'publishCheck', record: check('none') },
-        { fn: 'publishCheck', record: check('heal', 1) },
-        { fn: 'publishCheck', record: check('pinned') },
-        { fn: 'publishCheck', record: check('error') },
+        {
+          fn: 'publishChecks',
+          results: [
+            check('out-of-sync', 2, '2026-12-01T09:20:00.000Z'),
+            check('none'),
+            check('heal', 1, '2026-12-01T09:55:00.000Z'),
+            check('none'),
+            check('error'),
+          ],
+        },
+        { fn: 'publishChecks', results: [check('none'), check('pinned')] },
       ]),
     );
-    const gauge = metrics.filter((m) => m.name === 'OutOfSync');
+    const gauges = (name: string) =>
+      metrics.filter((m) => m.name === name).map((m) => [m.value, m.dimensions.join(',')]);
+    assert.deepEqual(gauges('OutOfSync'), [
+      [2, 'service'],
+      [0, 'service'],
+    ]);
     assert.deepEqual(
-      gauge.map((m) => m.value),
-      [1, 0, 1, 0],
-      'drift reported or being healed is OutOfSync; a pinned part is held on purpose; a failed check says nothing',
+      gauges('LongestOutOfSync'),
+      [
+        [40 * 60, 'service'],
+        [0, 'service'],
+      ],
+      'seconds since the longest OutOfSync part went so; a pinned part is held there on purpose',
     );
-    for (const m of gauge) {
-      assert.deepEqual(m.dimensions, ['app', 'environment', 'part', 'service']);
-      assert.equal(m.emf.part, 'app');
-    }
     assert.deepEqual(
-      metrics.filter((m) => m.name === 'Checks').map((m) => [m.emf.action, m.dimensions.join(',')]),
-      ['out-of-sync', 'none', 'heal', 'pinned', 'error'].map((a) => [a, 'action,service']),
+      metrics.filter((m) => m.name === 'Checks').map((m) => [m.emf.action, m.value, m.dimensions.join(',')]),
+      [
+        ['out-of-sync', 1, 'action,service'],
+        ['none', 2, 'action,service'],
+        ['heal', 1, 'action,service'],
+        ['error', 1, 'action,service'],
+        ['none', 1, 'action,service'],
+        ['pinned', 1, 'action,service'],
+      ],
+      'one data point per action and batch',
     );
     assert.deepEqual(
       metrics.filter((m) => m.name === 'DriftedObjects').map((m) => m.value),
-      [2, 0, 1, 0, 0],
+      [2, 0, 1, 0, 0, 0],
     );
-    const failed = metrics.filter((m) => m.name === 'ChecksFailed');
-    assert.deepEqual(
-      failed.map((m) => [m.value, m.dimensions.join(',')]),
-      [[1, 'app,environment,service']],
+    assert.deepEqual(gauges('ChecksFailed'), [[1, 'app,environment,service']]);
+    assert.ok(
+      metrics.every((m) => m.emf.part === undefined),
+      'no series per part: each would be billed by the month',
     );
   });
 
@@ -172,8 +192,7 @@ describe('the stack reads what the functions publish', () => {
     const published = flatten([
       ...(await publish('worker', [{ fn: 'publishDeployment', record: record({}), durationMs: 1 }])),
       ...(await publish('reconciler', [
-        { fn: 'publishCheck', record: check('none') },
-        { fn: 'publishCheck', record: check('error') },
+        { fn: 'publishChecks', results: [check('none'), check('error')] },
         { fn: 'publishFeedbackFailure', what: 'status', detail: {} },
         { fn: 'publishFeedbackFailure', what: 'notification', detail: { notifier: 'sns' } },
       ])),
@@ -183,7 +202,7 @@ describe('the stack reads what the functions publish', () => {
       assert.ok(match, query);
       return `${match[1]} ${(match[2] ?? '').split(', ').sort().join(',')}`;
     });
-    const alarmed = new Set(['Deployments', 'OutOfSync']);
+    const alarmed = new Set(['Deployments', 'LongestOutOfSync']);
     for (const m of published.filter((p) => !['Checks', 'DriftedObjects'].includes(p.name))) {
       assert.ok(
         queried.includes(`${m.name} ${m.dimensions.join(',')}`),

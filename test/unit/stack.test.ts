@@ -783,21 +783,20 @@ describe('alarms on what Ferry did', () => {
     assert.equal(alarm.TreatMissingData, 'notBreaching');
   });
 
-  test('parts OutOfSync: every check of the configured window, one contributor per part', () => {
+  test('parts OutOfSync: one series whatever the parts, firing once a part has been OutOfSync the configured time', () => {
     for (const [s, minutes] of [
       [minimal, 30],
       [notifying, 60],
     ] as const) {
       const alarm = alarmOf(s, s.stack.observability.outOfSyncAlarm);
       const { Expression, Period } = queryOf(alarm);
-      assert.equal(
-        Expression,
-        'SELECT MIN(OutOfSync) FROM SCHEMA("Ferry", app, environment, part, service) GROUP BY app, environment, part',
-      );
-      assert.equal(Period, minutes * 60);
-      assert.equal(alarm.Threshold, 1);
+      assert.equal(Expression, 'SELECT MAX(LongestOutOfSync) FROM SCHEMA("Ferry", service)');
+      assert.equal(Period, (minutes / 2) * 60, 'half the time: every part is checked in each period');
+      assert.equal(alarm.Threshold, minutes * 60);
+      assert.equal(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
       assert.equal(alarm.EvaluationPeriods, 1);
-      assert.match(String(alarm.AlarmDescription), new RegExp(`last ${minutes} minutes`));
+      assert.match(String(alarm.AlarmDescription), new RegExp(`OutOfSync for ${minutes} minutes`));
+      assert.match(String(alarm.AlarmDescription), /ferry status/);
     }
   });
 
@@ -823,6 +822,7 @@ describe('alarms on what Ferry did', () => {
       'ObjectsApplied',
       'ObjectsPruned',
       'OutOfSync',
+      'LongestOutOfSync',
       'ChecksFailed',
       'StatusPostsFailed',
       'NotificationsFailed',

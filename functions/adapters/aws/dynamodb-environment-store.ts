@@ -246,26 +246,24 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore, CheckStore {
       values[':queued'] = change.queued;
     }
     const update = `SET ${sets.join(', ')}${change.queued === null ? ' REMOVE queued' : ''}`;
-    await this.#db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.#table,
-              Item: { pk, sk: `CHECK#${check.at}#${check.id}`, ...packedCheck(check), expiresAt },
-            },
-          },
-          {
-            Update: {
-              TableName: this.#table,
-              Key: { pk, sk: 'STATE' },
-              UpdateExpression: update,
-              ExpressionAttributeValues: values,
-            },
-          },
-        ],
-      }),
-    );
+    // Two plain writes, not a transaction (which bills each item twice): nothing conditions them, and a history
+    // item without its STATE update (or the reverse) is only a check the next tick repeats.
+    await Promise.all([
+      this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk, sk: `CHECK#${check.at}#${check.id}`, ...packedCheck(check), expiresAt },
+        }),
+      ),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk, sk: 'STATE' },
+          UpdateExpression: update,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    ]);
   }
 
   async refreshInventory(

@@ -4,7 +4,8 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { APPLIED_ACTIONS } from '../../core/model/inventory.ts';
 import type { PartKey } from '../../core/model/part.ts';
-import type { CheckAction, CheckRecord, DeploymentRecord } from '../../core/model/records.ts';
+import type { CheckAction, DeploymentRecord } from '../../core/model/records.ts';
+import type { CheckResult } from '../../core/reconcile/check.ts';
 import { METRICS } from '../../names.ts';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
@@ -47,29 +48,47 @@ export function publishDeployment(metrics: Metrics, record: DeploymentRecord, du
   ]);
 }
 
-/**
- * The checks that leave a part OutOfSync: a new commit or drift reported, a deploy or heal of it enqueued or
- * queued, or a deploy waiting for its dependencies. A pinned part is held there on purpose and counts as in
- * sync; a failed check says nothing either way.
- */
-const OUT_OF_SYNC: ReadonlySet<CheckAction> = new Set(['out-of-sync', 'deploy', 'heal', 'queued', 'waiting']);
+/** A reconciler's check, as it publishes it. */
+export interface PublishedCheck {
+  readonly key: PartKey;
+  readonly result: CheckResult;
+}
 
 /**
- * One check: counted by action with the objects it found drifted; per part, whether it left the part OutOfSync
- * (the alarm's gauge, 1 or 0); and, when it failed, a failed check of the app environment.
+ * One reconciler invocation's checks, published once for the batch, under dimensions that do not grow with the
+ * parts (a series is billed by the month): checks by action, with the objects they found drifted; how many left
+ * their part OutOfSync and the longest of those OutOfSync, in seconds since the part went so (the alarm's
+ * gauge; the logs, `ferry status` and the status page name the part); and each failed check, by app
+ * environment, which is published only when a check fails.
  */
-export function publishCheck(metrics: Metrics, key: PartKey, record: CheckRecord): void {
-  publish(metrics, { [METRICS.actionDimension]: record.action }, [
-    [METRICS.checks, MetricUnit.Count, 1],
-    [METRICS.driftedObjects, MetricUnit.Count, record.drifted.length],
-  ]);
-  if (record.action === 'error') {
-    publish(metrics, partDimensions(key), [[METRICS.checksFailed, MetricUnit.Count, 1]]);
-    return;
+export function publishChecks(metrics: Metrics, checks: readonly PublishedCheck[]): void {
+  const byAction = new Map<CheckAction, { checks: number; drifted: number }>();
+  for (const { result } of checks) {
+    const counts = byAction.get(result.action) ?? { checks: 0, drifted: 0 };
+    byAction.set(result.action, {
+      checks: counts.checks + 1,
+      drifted: counts.drifted + result.drifted.length,
+    });
   }
-  publish(metrics, { ...partDimensions(key), [METRICS.partDimension]: key.part }, [
-    [METRICS.outOfSync, MetricUnit.Count, OUT_OF_SYNC.has(record.action) ? 1 : 0],
+  for (const [action, counts] of byAction) {
+    publish(metrics, { [METRICS.actionDimension]: action }, [
+      [METRICS.checks, MetricUnit.Count, counts.checks],
+      [METRICS.driftedObjects, MetricUnit.Count, counts.drifted],
+    ]);
+  }
+  const ages = checks.flatMap(({ result }) =>
+    result.outOfSyncSince === undefined
+      ? []
+      : [(Date.parse(result.at) - Date.parse(result.outOfSyncSince)) / 1000],
+  );
+  publish(metrics, {}, [
+    [METRICS.outOfSync, MetricUnit.Count, ages.length],
+    [METRICS.longestOutOfSync, MetricUnit.Seconds, Math.max(0, ...ages)],
   ]);
+  for (const { key, result } of checks) {
+    if (result.action === 'error')
+      publish(metrics, partDimensions(key), [[METRICS.checksFailed, MetricUnit.Count, 1]]);
+  }
 }
 
 /** A commit status or a notification that failed for good (the `Feedback`'s `onFailure`). */

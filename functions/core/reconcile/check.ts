@@ -57,11 +57,17 @@ interface Verdict {
   readonly enqueue?: QueuedDeploy & { readonly ref: string };
 }
 
+/** A recorded check and, while it leaves its part OutOfSync (a pinned part aside), since when. */
+export interface CheckResult extends CheckRecord {
+  /** When the part went OutOfSync: the alarm's measure of how long it has been so. */
+  readonly outOfSyncSince?: string;
+}
+
 export async function checkEnvironment(
   check: EnvironmentCheck,
   deps: CheckDependencies,
   refs: RefsCache = new RefsCache(),
-): Promise<CheckRecord> {
+): Promise<CheckResult> {
   const key = keyOf(check);
   const base = { id: checkIdOf(check), at: new Date().toISOString() };
   const found = findPart(deps.config, key);
@@ -77,14 +83,16 @@ export async function checkEnvironment(
   }
   let head: Target | undefined;
   try {
-    const suspended = (await deps.store.get(key))?.suspended;
+    // The one read of the part's state: what the check judges by, and whether it is suspended.
+    const state = await deps.store.get(key);
+    const suspended = state?.suspended;
     if (suspended !== undefined) {
       const message = `suspended by ${suspended.by} since ${suspended.at}; nothing checked until resumed`;
       const record = { ...base, drifted: [], action: 'suspended' as const, message };
       await deps.store.recordCheck(key, record, {});
       return record;
     }
-    const seen = await observe(key, found, deps, refs);
+    const seen = await observe(key, found, state, deps, refs);
     head = seen.head;
     const verdict = judge(seen, found, base);
     const record = {
@@ -96,7 +104,8 @@ export async function checkEnvironment(
     };
     await deps.store.recordCheck(key, record, verdict.change);
     tell(deps.feedback, key, seen, verdict, record);
-    return verdict.enqueue === undefined ? record : await enqueue(deps, key, verdict.enqueue, record);
+    const done = verdict.enqueue === undefined ? record : await enqueue(deps, key, verdict.enqueue, record);
+    return withSince(done, verdict);
   } catch (error) {
     const record = {
       ...base,
@@ -110,6 +119,13 @@ export async function checkEnvironment(
   }
 }
 
+/** The record, with since when the check leaves the part OutOfSync; a pinned part is held there on purpose. */
+function withSince(record: CheckRecord, verdict: Verdict): CheckResult {
+  const sync = verdict.change.sync;
+  if (sync?.status !== 'OutOfSync' || record.action === 'pinned' || record.action === 'error') return record;
+  return { ...record, outOfSyncSince: sync.at };
+}
+
 const headOf = (head: Target | undefined) =>
   head === undefined ? {} : { headCommit: head.commit, headRef: head.ref };
 
@@ -117,10 +133,10 @@ const headOf = (head: Target | undefined) =>
 async function observe(
   key: PartKey,
   found: ConfiguredPart,
+  state: EnvironmentState | undefined,
   deps: CheckDependencies,
   refs: RefsCache,
 ): Promise<Observation> {
-  const state = await deps.store.get(key);
   const remote = await remoteOf(deps.config, deps.secrets, found.app);
   const now = Date.now();
   const { target: head, waiting } = await headFor(deps, found, key, refs, now);
@@ -183,8 +199,9 @@ function judge(seen: Observation, found: ConfiguredPart, base: { id: string; at:
 }
 
 const joined = (...texts: string[]) => texts.filter((t) => t !== '').join('; ');
+/** OutOfSync, since the check that first found it so: `at` says how long the part has been OutOfSync. */
 const outOfSync = (j: Judging, message: string): CheckChange => ({
-  sync: { status: 'OutOfSync', message, at: j.at },
+  sync: { status: 'OutOfSync', message, at: j.state?.sync.status === 'OutOfSync' ? j.state.sync.at : j.at },
 });
 
 /** A pinned part is never deployed over; with selfHeal its drift is healed to the pinned commit. */
