@@ -2,96 +2,49 @@
 // directory, a kubeconfig cluster for the test bed's apiserver and a repository of the test bed's Git server.
 // Deliveries are signed as GitHub signs them and POSTed to the server's /webhook.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import type { EnvironmentStatus, StatusReport } from '../../functions/adapters/local/status.ts';
-import { stagingApp } from '../support/deploy.ts';
-import { GitWorkspace } from '../support/git.ts';
+import { ferry, userEnvironment } from '../support/cli.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
 import { NEVER_READY } from '../support/rollout.ts';
-import { testbed, testbedKubeConfig, uniqueName, writeTestbedKubeconfig } from '../support/testbed.ts';
+import { ServeProcess, type ServeSite, serveSite, siteOptions } from '../support/serve.ts';
+import { testbed, testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 import { githubDelivery, githubPush } from '../support/webhooks.ts';
 
-const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
 const WEBHOOK_SECRET = uniqueName('hook-secret');
 const TIMEOUT = { timeout: 180_000 };
 
 const api = new KubernetesApi(testbedKubeConfig());
-const children = new Set<ChildProcess>();
-const cleanup: string[] = [];
-after(async () => {
-  api.close();
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+after(() => api.close());
 
-interface Site {
-  readonly app: string;
-  readonly namespace: string;
-  readonly workspace: GitWorkspace;
-  readonly dir: string;
-  readonly configFile: string;
-  readonly stateDir: string;
-  readonly secretsFile: string;
+interface Site extends ServeSite {
   /** The environment of the server and CLI: the webhook secret in a variable, the Git token in the file. */
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** A fresh app with one environment, its repository, a configuration file and a state directory. */
+/** A fresh app with one environment, its repository (and one whose secret is set nowhere) and its files. */
 async function site(environment: Record<string, unknown> = {}): Promise<Site> {
-  const app = uniqueName('app');
-  const namespace = uniqueName('ns');
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-local-mode-'));
-  cleanup.push(dir);
-  const [workspace, kubeconfig] = await Promise.all([
-    GitWorkspace.create(`tests/${app}`),
-    writeTestbedKubeconfig(),
-  ]);
-  cleanup.push(workspace.dir, kubeconfig);
-  const configFile = join(dir, 'ferry.config.yaml');
-  await writeFile(
-    configFile,
-    stringify({
-      repositories: [
-        {
-          name: 'site',
-          url: workspace.url,
-          provider: 'github',
-          webhookSecret: 'local/webhook',
-          tokenSecret: 'local/git-token',
-        },
-        // Its webhook secret is set nowhere: its deliveries get 500, which makes the host retry.
-        {
-          name: 'unset',
-          url: 'https://github.com/acme/unset.git',
-          provider: 'github',
-          webhookSecret: 'local/unset',
-        },
-      ],
-      clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
-      apps: [stagingApp({ app, repository: 'site', namespace, environment })],
-      settings: { reconcileJitterSeconds: 0 },
-    }),
-  );
-  const secretsFile = join(dir, 'secrets.yaml');
-  await writeFile(secretsFile, stringify({ 'local/git-token': testbed().gitToken }));
-  return {
-    app,
-    namespace,
-    workspace,
-    dir,
-    configFile,
-    stateDir: join(dir, 'state'),
-    secretsFile,
-    env: { ...process.env, FERRY_SECRET_LOCAL_WEBHOOK: WEBHOOK_SECRET },
-  };
+  const served = await serveSite({
+    webhookSecret: 'local/webhook',
+    tokenSecret: 'local/git-token',
+    environment,
+    // Its webhook secret is set nowhere: its deliveries get 500, which makes the host retry.
+    repositories: [
+      {
+        name: 'unset',
+        url: 'https://github.com/acme/unset.git',
+        provider: 'github',
+        webhookSecret: 'local/unset',
+      },
+    ],
+  });
+  return { ...served, env: userEnvironment({ FERRY_SECRET_LOCAL_WEBHOOK: WEBHOOK_SECRET }) };
 }
 
 const namespaceManifest = (s: Site) =>
@@ -110,73 +63,15 @@ async function push(s: Site, files: Record<string, string | null>): Promise<stri
 /** The first commit of a site: its namespace and the ConfigMap at 1. */
 const pushFirst = (s: Site) => push(s, { 'deploy/ns.yaml': namespaceManifest(s), ...settings('1') });
 
-/** The options `ferry serve`, `deploy` and `resume` need to find the site and its state. */
-const siteOptions = (s: Site) => [
-  '--config',
-  s.configFile,
-  '--state-dir',
-  s.stateDir,
-  '--secrets',
-  s.secretsFile,
-];
-
 /** A fresh site with its first commit pushed, and `ferry serve` running on it with the options. */
 async function serving(options: string[]): Promise<{ s: Site; first: string; server: Server }> {
   const s = await site();
   const first = await pushFirst(s);
-  return { s, first, server: await Server.start(s, options) };
+  return { s, first, server: await Server.start(s, options, s.env) };
 }
 
-/** A running `ferry serve`, its log lines parsed. */
-class Server {
-  readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[] = [];
-  stderr = '';
-  url = '';
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-  }
-
-  static async start(s: Site, extra: string[] = []): Promise<Server> {
-    const child = spawn(process.execPath, [FERRY, 'serve', ...siteOptions(s), '--port', '0', ...extra], {
-      env: s.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    child.on('exit', () => children.delete(child));
-    const server = new Server(child);
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') server.logs.push(JSON.parse(line));
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      server.stderr += chunk.toString('utf8');
-    });
-    const started = await server.waitForLog((l) => l.message === 'ferry local mode started', 60_000);
-    server.url = String(started.url);
-    return server;
-  }
-
-  async waitForLog(
-    predicate: (line: Record<string, unknown>) => boolean,
-    timeoutMs = 60_000,
-  ): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const found = this.logs.find(predicate);
-      if (found !== undefined) return found;
-      if (this.child.exitCode !== null) break;
-      await sleep(50);
-    }
-    throw new Error(
-      `no such log line; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${this.stderr}`,
-    );
-  }
-
+/** A running `ferry serve`, with what the tests ask of its routes. */
+class Server extends ServeProcess {
   async webhook(delivery: { headers: Record<string, string>; body: string }) {
     const response = await fetch(`${this.url}/webhook`, {
       method: 'POST',
@@ -199,32 +94,6 @@ class Server {
       return holds(part) ? part : undefined;
     });
   }
-
-  /** Sends the signal (Ctrl-C is SIGINT) and waits for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; ms: number }> {
-    const started = Date.now();
-    const exited = once(this.child, 'exit');
-    this.child.kill(signal);
-    const [code] = (await exited) as [number | null];
-    return { code, ms: Date.now() - started };
-  }
-}
-
-/** Runs a `ferry` command to completion. */
-async function ferry(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const child = spawn(process.execPath, [FERRY, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const [code] = (await once(child, 'close')) as [number | null];
-  children.delete(child);
-  return { code, stdout, stderr };
 }
 
 async function configMapValue(namespace: string, name: string): Promise<string | undefined> {
@@ -337,7 +206,7 @@ async function deploysOnce(server: Server, s: Site, payload: Record<string, unkn
  * and pins the part there.
  */
 async function rollsBackThroughTheServer(server: Server, s: Site, commit: string): Promise<void> {
-  const enqueued = await ferry(['deploy', s.app, 'staging', commit, ...siteOptions(s)], s.env);
+  const enqueued = await ferry(['deploy', s.app, 'staging', commit, ...siteOptions(s)], { env: s.env });
   assert.equal(enqueued.code, 0, enqueued.stderr);
   assert.match(enqueued.stdout, /Enqueued job \w+ to deploy .*\nThe server \(pid \d+/);
   const rolledBack = await server.part(
@@ -361,7 +230,7 @@ async function rollsBackThroughTheServer(server: Server, s: Site, commit: string
  * explicit deploy of the ref releases the pin. `ferry status` reads the state directory alone.
  */
 async function deploysWithoutAServer(s: Site, head: string): Promise<void> {
-  const direct = await ferry(['deploy', s.app, 'staging', 'main', ...siteOptions(s)], s.env);
+  const direct = await ferry(['deploy', s.app, 'staging', 'main', ...siteOptions(s)], { env: s.env });
   assert.equal(direct.code, 0, direct.stderr);
   assert.match(
     direct.stdout,
@@ -379,7 +248,7 @@ async function deploysWithoutAServer(s: Site, head: string): Promise<void> {
   assert.match(status.stdout, new RegExp(`last result: succeeded ${head.slice(0, 12)} manual`));
   assert.match(status.stdout, /Queue: 0 queued, 0 running, 0 dead letters/);
 
-  const unknown = await ferry(['deploy', s.app, 'nowhere', head, ...siteOptions(s)], s.env);
+  const unknown = await ferry(['deploy', s.app, 'nowhere', head, ...siteOptions(s)], { env: s.env });
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no environment "nowhere" of app/);
 }
@@ -511,7 +380,7 @@ describe('ferry serve: restarts', () => {
         // No controller runs in the test bed: the Deployment never becomes ready, so this deploy waits 5 s.
         'deploy/web.yaml': yaml(deployment('web', 'nginx:1.27', { [NEVER_READY]: 'true' })),
       });
-      const server = await Server.start(s, ['--no-reconcile']);
+      const server = await Server.start(s, ['--no-reconcile'], s.env);
       const slowDelivery = githubDelivery(
         githubPush({ url: s.workspace.url, commit: slow, before: '0'.repeat(40), paths: ['deploy/cm.yaml'] }),
         {
@@ -539,7 +408,7 @@ describe('ferry serve: restarts', () => {
       await stopsAfterTheRunningJob(server, slow, queued);
       await keptOffline(s, slow, queued);
 
-      const restarted = await Server.start(s, ['--no-reconcile']);
+      const restarted = await Server.start(s, ['--no-reconcile'], s.env);
       assert.equal(
         (await restarted.waitForLog((l) => l.message === 'ferry local mode started')).queued,
         1,
@@ -604,7 +473,7 @@ describe('ferry serve: pins', () => {
       const second = await push(s, settings('2'));
       await server.part(s.app, 'the second commit is deployed', appliedAt(second));
 
-      const pinned = await ferry(['deploy', s.app, 'staging', first, ...siteOptions(s)], s.env);
+      const pinned = await ferry(['deploy', s.app, 'staging', first, ...siteOptions(s)], { env: s.env });
       assert.equal(pinned.code, 0, pinned.stderr);
       assert.match(
         pinned.stdout,
@@ -623,7 +492,7 @@ describe('ferry serve: pins', () => {
       const third = await push(s, settings('3'));
       await holdsThroughTicks(server, s, first, third);
 
-      const resumed = await ferry(['resume', s.app, 'staging', ...siteOptions(s)], s.env);
+      const resumed = await ferry(['resume', s.app, 'staging', ...siteOptions(s)], { env: s.env });
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(
         resumed.stdout,
@@ -693,7 +562,9 @@ describe('configuration errors', () => {
         `ferry: cannot read the configuration ${join(s.dir, 'missing.yaml')}: no such file; start one from the example (cp ferry.config.example.yaml ${join(s.dir, 'missing.yaml')}) or pass --config <file>\n`,
       );
 
-      const good = await ferry(['validate', '--config', s.configFile, '--secrets', s.secretsFile], s.env);
+      const good = await ferry(['validate', '--config', s.configFile, '--secrets', s.secretsFile], {
+        env: s.env,
+      });
       assert.equal(good.code, 0, good.stderr);
       assert.match(good.stdout, /^OK: /);
       assert.match(good.stdout, /2 repositories, 1 cluster, 1 app, 1 environment \(1 deployable part\)/);

@@ -2,34 +2,22 @@
 // a child process) deploys a repository of the test bed's Git server to its apiserver while the page is open;
 // the page refreshes itself through a deployment, a drift (a Secret's value masked) and a rejected commit.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { browser, contrastRatio } from '../support/browser.ts';
-import { stagingApp } from '../support/deploy.ts';
-import { GitWorkspace } from '../support/git.ts';
+import type { GitWorkspace } from '../support/git.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
-import { testbed, testbedKubeConfig, uniqueName, writeTestbedKubeconfig } from '../support/testbed.ts';
+import { ServeProcess, serveSite } from '../support/serve.ts';
+import { testbedKubeConfig } from '../support/testbed.ts';
 
-const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
 const TIMEOUT = { timeout: 240_000 };
 /** The page refreshes every 5 s: a change shows within a few refreshes. */
 const SEEN = { timeout: 30_000 };
 
 const api = new KubernetesApi(testbedKubeConfig());
-const children = new Set<ChildProcess>();
-const cleanup: string[] = [];
-after(async () => {
-  api.close();
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+after(() => api.close());
 
 interface Site {
   readonly app: string;
@@ -40,63 +28,14 @@ interface Site {
 
 /** A fresh app whose staging environment reports drift rather than healing it, and `ferry serve` on it. */
 async function serving(): Promise<Site> {
-  const app = uniqueName('app');
-  const namespace = uniqueName('ns');
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-ui-'));
-  cleanup.push(dir);
-  const [workspace, kubeconfig] = await Promise.all([
-    GitWorkspace.create(`tests/${app}`),
-    writeTestbedKubeconfig(),
-  ]);
-  cleanup.push(workspace.dir, kubeconfig);
-  const configFile = join(dir, 'ferry.config.yaml');
-  await writeFile(
-    configFile,
-    stringify({
-      repositories: [
-        {
-          name: 'site',
-          url: workspace.url,
-          provider: 'github',
-          webhookSecret: 'ui/hook',
-          tokenSecret: 'ui/token',
-        },
-      ],
-      clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
-      apps: [stagingApp({ app, repository: 'site', namespace, environment: { selfHeal: false } })],
-      settings: { reconcileJitterSeconds: 0 },
-    }),
-  );
-  const secretsFile = join(dir, 'secrets.yaml');
-  await writeFile(secretsFile, stringify({ 'ui/hook': 'unused', 'ui/token': testbed().gitToken }));
-  const child = spawn(
-    process.execPath,
-    [
-      FERRY,
-      'serve',
-      '--config',
-      configFile,
-      '--state-dir',
-      join(dir, 'state'),
-      '--secrets',
-      secretsFile,
-    ].concat(['--port', '0', '--reconcile-interval-seconds', '1']),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const started = /"message":"ferry local mode started".*?"url":"([^"]+)"/.exec(output);
-      if (started?.[1] !== undefined) resolve(started[1]);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.on('exit', (code) => reject(new Error(`ferry serve exited (${code}):\n${output}`)));
+  const site = await serveSite({
+    webhookSecret: 'ui/hook',
+    tokenSecret: 'ui/token',
+    secrets: { 'ui/hook': 'unused' },
+    environment: { selfHeal: false },
   });
-  return { app, namespace, workspace, url };
+  const { url } = await ServeProcess.start(site, ['--reconcile-interval-seconds', '1']);
+  return { ...site, url };
 }
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
