@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { GitHubPullRequests } from '../../functions/adapters/comments/github.ts';
 import type { RepositoryConfig } from '../../functions/core/config.ts';
-import { classify, Failure } from '../../functions/core/errors.ts';
+import { classify } from '../../functions/core/errors.ts';
 import {
   assembleComment,
   commentMarker,
@@ -22,6 +22,7 @@ import {
   type GitHubPlanContract,
   startGitHubPlanContract,
 } from '../support/plan-contract.ts';
+import { hostFailure } from '../support/status-contract.ts';
 
 const TOKEN = 'ghp_contractToken0123456789abcdefghijkl';
 const HEAD = 'c'.repeat(40);
@@ -66,15 +67,7 @@ const bodyOf = (...plans: PartPlan[]) =>
     adapter.dialect,
   );
 
-async function failureOf(call: Promise<unknown>): Promise<Failure> {
-  const error = await call.then(
-    () => assert.fail('the request succeeded'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof Failure, String(error));
-  assert.doesNotMatch(error.message, new RegExp(TOKEN));
-  return error;
-}
+const failureOf = (call: Promise<unknown>) => hostFailure(call, TOKEN);
 
 describe('GitHub pull requests, against the OpenAPI description', () => {
   test("a pull request's files, page by page", async () => {

@@ -8,11 +8,11 @@ import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { GitHubReporter } from '../../functions/adapters/status/github.ts';
 import type { RepositoryConfig } from '../../functions/core/config.ts';
-import { classify, Failure } from '../../functions/core/errors.ts';
+import { classify } from '../../functions/core/errors.ts';
 import { type CommitState, statusContext } from '../../functions/core/model/feedback.ts';
 import type { PartKey } from '../../functions/core/model/part.ts';
 import type { PostedStatus } from '../../functions/core/ports.ts';
-import { type GitHubContract, startGitHubContract } from '../support/status-contract.ts';
+import { type GitHubContract, hostFailure, startGitHubContract } from '../support/status-contract.ts';
 
 const TOKEN = 'ghp_contractToken0123456789abcdefghijklmn';
 const app: PartKey = { app: 'shop', environment: 'staging', part: 'app' };
@@ -51,16 +51,7 @@ before(async () => {
 });
 after(() => host.close());
 
-/** The post's failure, which it must have. */
-async function failureOf(post: Promise<void>): Promise<Failure> {
-  const error = await post.then(
-    () => assert.fail('the post succeeded'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof Failure, String(error));
-  assert.doesNotMatch(error.message, new RegExp(TOKEN));
-  return error;
-}
+const failureOf = (call: Promise<unknown>) => hostFailure(call, TOKEN);
 
 describe('GitHub commit statuses and deployments, against the OpenAPI description', () => {
   test("a part's life on a commit: queued, deploying, deployed; one deployment with its statuses", async () => {

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GitLabReporter } from '../../functions/adapters/status/gitlab.ts';
 import type { RepositoryConfig } from '../../functions/core/config.ts';
-import { classify, Failure } from '../../functions/core/errors.ts';
+import { classify } from '../../functions/core/errors.ts';
 import { type CommitState, statusContext } from '../../functions/core/model/feedback.ts';
 import type { PartKey } from '../../functions/core/model/part.ts';
 import type { PostedStatus } from '../../functions/core/ports.ts';
-import { type GitLabContract, startGitLabContract } from '../support/status-contract.ts';
+import { type GitLabContract, hostFailure, startGitLabContract } from '../support/status-contract.ts';
 
 const TOKEN = 'glpat-contractToken0123456789';
 const key: PartKey = { app: 'platform', environment: 'production', part: 'app' };
@@ -45,15 +45,7 @@ before(async () => {
 });
 after(() => host.close());
 
-async function failureOf(post: Promise<void>): Promise<Failure> {
-  const error = await post.then(
-    () => assert.fail('the post succeeded'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof Failure, String(error));
-  assert.doesNotMatch(error.message, new RegExp(TOKEN));
-  return error;
-}
+const failureOf = (call: Promise<unknown>) => hostFailure(call, TOKEN);
 
 describe('GitLab commit statuses, against the documented parameters', () => {
   test('queued, running, then success: one external job, updated; the tag as its ref', async () => {

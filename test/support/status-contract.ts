@@ -10,10 +10,12 @@
 //   (where a GitHub Enterprise Server host, such as this loopback one, serves the same paths).
 // - GitLab: the documented parameters of "Set the pipeline status of a commit" (Commits API,
 //   `POST /projects/:id/statuses/:sha`), written out below as GitLab's documentation lists them.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Failure } from '../../functions/core/errors.ts';
 
 /** One request as the contract server received it. */
 export interface RecordedRequest {
@@ -700,4 +702,15 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The failure a call to a host must end in, which must not name the token it was sent with. */
+export async function hostFailure(call: Promise<unknown>, token: string): Promise<Failure> {
+  const error = await call.then(
+    () => assert.fail('the request succeeded'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof Failure, String(error));
+  assert.doesNotMatch(error.message, new RegExp(token));
+  return error;
 }
