@@ -9,7 +9,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { deliveryId } from '../../functions/adapters/notify/event.ts';
+import { notificationOf } from '../../functions/adapters/notify/event.ts';
 import { SnsNotifier, topicNotifiers } from '../../functions/adapters/notify/sns.ts';
 import { classify, Failure } from '../../functions/core/errors.ts';
 import type { SyncChange } from '../../functions/core/model/feedback.ts';
@@ -106,19 +106,7 @@ describe('SNS notifier', () => {
     assert.equal(envelope.Type, 'Notification');
     assert.equal(envelope.TopicArn, topicArn);
     assert.equal(envelope.Subject, 'Ferry: shop/production failed at 3f2c1a9e0b4d');
-    assert.deepEqual(JSON.parse(envelope.Message), {
-      version: 1,
-      id: deliveryId(failed),
-      event: 'failed',
-      app: 'shop',
-      environment: 'production',
-      part: 'app',
-      from: 'Synced',
-      to: 'Failed',
-      commit: failed.commit,
-      message: failed.message,
-      at: failed.at,
-    });
+    assert.deepEqual(JSON.parse(envelope.Message), notificationOf(failed));
     assert.deepEqual(envelope.MessageAttributes, {
       app: { Type: 'String', Value: 'shop' },
       environment: { Type: 'String', Value: 'production' },

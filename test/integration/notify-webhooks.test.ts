@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { LocalSecretSource, secretVariable } from '../../functions/adapters/local/local-secret-source.ts';
-import { deliveryId } from '../../functions/adapters/notify/event.ts';
+import { deliveryId, notificationOf } from '../../functions/adapters/notify/event.ts';
 import { webhookNotifiers } from '../../functions/adapters/notify/webhook.ts';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import { classify, Failure } from '../../functions/core/errors.ts';
@@ -88,19 +88,7 @@ describe('JSON webhook', () => {
     assert.equal(request.headers['x-ferry-delivery'], deliveryId(failed));
     assert.equal(request.headers['x-ferry-event'], 'failed');
     const body = JSON.parse(request.body);
-    assert.deepEqual(body, {
-      version: 1,
-      id: deliveryId(failed),
-      event: 'failed',
-      app: 'shop',
-      environment: 'production',
-      part: 'app',
-      from: 'Synced',
-      to: 'Failed',
-      commit: failed.commit,
-      message: failed.message,
-      at: failed.at,
-    });
+    assert.deepEqual(body, notificationOf(failed));
     assert.ok(!request.body.includes(SIGNING_KEY));
   });
 
