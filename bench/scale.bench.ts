@@ -2,7 +2,7 @@
 // and one cluster.
 // - The scheduler's fan-out of a tick: its handler's time and its SQS requests (batches, entries, bytes).
 // - A push that triggers hundreds of parts at once: the webhook's answer time (Git hosts give up after 10 s).
-// - Reconciler checks per minute at the stack's concurrency (5 invocations of 5 checks), the API server's
+// - Reconciler checks per minute at the stack's concurrency (its invocations of a batch each), the API server's
 //   request rate they make on one cluster, and requests per check.
 // - The largest inventory one DynamoDB item holds (gzipped), written through the real store to moto, and what
 //   a deployment of 5,000 and of 10,000 objects (a part's cap) leaves in the table.
@@ -19,6 +19,7 @@ import type { DeploymentRecord } from '../functions/core/model/records.ts';
 import { MAX_REVISION_OBJECTS } from '../functions/core/model/records.ts';
 import { describeRef, refOf } from '../functions/core/objects.ts';
 import { ownerLabels } from '../functions/core/ownership.ts';
+import { RECONCILER_BATCH_SIZE, RECONCILER_MAX_CONCURRENCY } from '../lib/schedule.ts';
 import { createStateTable } from '../test/support/aws.ts';
 import { drainWithWorker } from '../test/support/sqs-worker.ts';
 import { uniqueName } from '../test/support/testbed.ts';
@@ -41,9 +42,9 @@ import {
 
 const PARTS = 1000;
 const DEPLOYED = pick(50, 10);
-/** The stack's reconciler: at most 5 concurrent invocations (maxConcurrency) of 5 checks each (batchSize). */
-const CONCURRENCY = 5;
-const BATCH = 5;
+/** The stack's reconciler: its concurrent invocations at most (maxConcurrency), of its batch size each. */
+const CONCURRENCY = RECONCILER_MAX_CONCURRENCY;
+const BATCH = RECONCILER_BATCH_SIZE;
 const DYNAMODB_ITEM_BYTES = 400 * 1024;
 
 const counter = await startAwsCounter();

@@ -28,6 +28,7 @@ describe('pull mode: new commits', () => {
     const result = await fixture.check();
     assert.equal(result.action, 'deploy', result.message);
     assert.equal(result.headCommit, second);
+    assert.equal(result.outOfSyncSince, result.at, 'OutOfSync until deployed');
     const jobs = await runQueuedJobs(fixture);
     assert.deepEqual(
       jobs.map((j) => [j.commit, j.trigger.kind]),
@@ -38,7 +39,9 @@ describe('pull mode: new commits', () => {
       path: cmPath(fixture.namespace, 'settings'),
     });
     assert.equal(live.data.v, '2');
-    assert.equal((await fixture.check()).action, 'none', 'in sync afterwards');
+    const synced = await fixture.check();
+    assert.equal(synced.action, 'none', 'in sync afterwards');
+    assert.equal(synced.outOfSyncSince, undefined);
   });
 
   test('with autoSync off a new commit is reported OutOfSync and not applied', async () => {
@@ -59,6 +62,12 @@ describe('pull mode: new commits', () => {
       path: cmPath(fixture.namespace, 'settings'),
     });
     assert.equal(live.data.v, '1');
+    assert.equal(result.outOfSyncSince, result.at, 'OutOfSync since this check');
+    const again = await fixture.check();
+    assert.equal(again.action, 'out-of-sync');
+    assert.ok(again.at > result.at);
+    assert.equal(again.outOfSyncSince, result.at, 'still OutOfSync since the first check that found it so');
+    assert.equal((await fixture.store.get(keyOf(fixture)))?.sync.at, result.at);
   });
 
   test('an environment configuration change deploys through its own switch', async () => {

@@ -330,7 +330,7 @@ describe('schedule', () => {
     assert.equal(resource(minimal, scheduler.function).Properties.Layers, undefined);
   });
 
-  test('the reconciler takes checks with partial batch responses and renders with the layer', () => {
+  test('the reconciler takes ten checks at a time with partial batch responses and renders with the layer', () => {
     const { reconciler, checkQueue } = minimal.stack.schedule;
     minimal.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt(minimal, checkQueue),
@@ -341,9 +341,11 @@ describe('schedule', () => {
     const mapping = resourcesOfType(minimal, 'AWS::Lambda::EventSourceMapping').find(
       ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(getAtt(minimal, checkQueue)),
     );
-    assert.ok((mapping?.[1].Properties.BatchSize as number) <= 10);
+    assert.equal(mapping?.[1].Properties.BatchSize, 10, 'the most SQS hands over without a batching window');
+    assert.equal(mapping?.[1].Properties.MaximumBatchingWindowInSeconds, undefined);
     const props = resource(minimal, reconciler.function).Properties;
     assert.deepEqual(props.Architectures, ['x86_64']);
+    assert.equal(props.MemorySize, 1024);
     assert.deepEqual(props.Layers, [{ Ref: minimal.id(minimal.stack.deployPipeline.kubectlLayer) }]);
     assert.ok(
       (resource(minimal, checkQueue).Properties.VisibilityTimeout as number) >= 6 * (props.Timeout as number),
