@@ -40,7 +40,7 @@ export async function compare(
   const clusterName = found.environment.cluster;
   const connector = new KubernetesClusterConnector({
     eks: async (...args) =>
-      (await import('../functions/adapters/aws/eks-connection.ts')).eksKubeConfig(...args),
+      (await import('../functions/adapters/aws/eks-connection.ts')).eksClusterAccess(...args),
   });
   try {
     const cluster = await connector.connect(clusterOf(config, found.environment));

@@ -66,7 +66,7 @@ async function planOf(part: ManualPart, key: PartKey, text: string): Promise<Par
   );
   const clusters = new KubernetesClusterConnector({
     eks: async (...args) =>
-      (await import('../../functions/adapters/aws/eks-connection.ts')).eksKubeConfig(...args),
+      (await import('../../functions/adapters/aws/eks-connection.ts')).eksClusterAccess(...args),
   });
   try {
     const [secrets, git, tools] = await Promise.all([

@@ -3,7 +3,7 @@
 // connections); built again after a failure. Its twin for the local mode is `local.ts`.
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { eksKubeConfig } from '../adapters/aws/eks-connection.ts';
+import { eksClusterAccess } from '../adapters/aws/eks-connection.ts';
 import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
@@ -47,7 +47,7 @@ async function build({ log, metrics }: HandlerTelemetry): Promise<ClusterRuntime
     queue: new SqsJobQueue(requiredEnvironment(ENV.deployQueueUrl)),
     git: new IsomorphicGitSource(),
     secrets,
-    clusters: new KubernetesClusterConnector({ eks: eksKubeConfig }),
+    clusters: new KubernetesClusterConnector({ eks: eksClusterAccess }),
     tools: await layerManifestTools(),
     feedback: new Feedback({
       config,

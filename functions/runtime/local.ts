@@ -4,7 +4,7 @@
 // the environment or a file; jobs run in an in-process worker and checks on an in-process schedule. Nothing
 // here decides what a deployment does.
 import { join } from 'node:path';
-import { eksKubeConfig } from '../adapters/aws/eks-connection.ts';
+import { eksClusterAccess } from '../adapters/aws/eks-connection.ts';
 import { pullRequestHosts } from '../adapters/comments/pull-requests.ts';
 import { IsomorphicGitSource } from '../adapters/git/isomorphic-git-source.ts';
 import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-connector.ts';
@@ -90,7 +90,7 @@ export class LocalRuntime {
     this.#state = state;
     this.#options = options;
     // EKS clusters work too where AWS credentials are at hand.
-    this.#clusters = new KubernetesClusterConnector({ eks: eksKubeConfig });
+    this.#clusters = new KubernetesClusterConnector({ eks: eksClusterAccess });
     this.#feedback = new Feedback({
       config,
       secrets,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { eksKubeConfig } from '../../functions/adapters/aws/eks-connection.ts';
+import { eksClusterAccess } from '../../functions/adapters/aws/eks-connection.ts';
 import { eksToken } from '../../functions/adapters/aws/eks-token.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
@@ -174,14 +174,30 @@ describe('EKS access', () => {
 
   test('an EKS cluster is described for its endpoint and CA before Ferry connects', async () => {
     const name = uniqueName('cluster');
-    await new EKSClient({}).send(
+    const { cluster: described } = await new EKSClient({}).send(
       new CreateClusterCommand({
         name,
         roleArn: 'arn:aws:iam::123456789012:role/eks',
         resourcesVpcConfig: {},
       }),
     );
-    const connector = new KubernetesClusterConnector({ eks: eksKubeConfig });
+    const before = Date.now();
+    const { access, expiresAt } = await eksClusterAccess({
+      name: 'prod',
+      type: 'eks',
+      clusterName: name,
+      accessPolicy: 'AmazonEKSClusterAdminPolicy',
+    });
+    assert.equal(access.name, 'prod');
+    assert.equal(access.server, described?.endpoint);
+    const { headers, tls } = await access.credentials();
+    assert.match(headers?.authorization ?? '', /^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    assert.deepEqual(tls?.ca, Buffer.from(described?.certificateAuthority?.data ?? '', 'base64'));
+    assert.ok(
+      expiresAt >= before + 13 * 60_000 && expiresAt <= Date.now() + 14 * 60_000,
+      'renewed within 15 min',
+    );
+    const connector = new KubernetesClusterConnector({ eks: eksClusterAccess });
     const cluster = await connector.connect({
       name: 'prod',
       type: 'eks',

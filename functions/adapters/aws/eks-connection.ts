@@ -1,8 +1,7 @@
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../../core/config.ts';
 import { Failure } from '../../core/errors.ts';
-import type { KubeConfigSource } from '../kubernetes/cluster-connector.ts';
+import type { ClusterAccessSource } from '../kubernetes/cluster-connector.ts';
 import { EKS_TOKEN_LIFETIME_MS, eksToken } from './eks-token.ts';
 
 type EksCluster = Extract<ClusterConfig, { type: 'eks' }>;
@@ -11,7 +10,7 @@ type EksCluster = Extract<ClusterConfig, { type: 'eks' }>;
  * An EKS cluster's endpoint and CA from DescribeCluster, and a token Ferry signs itself (no CLI), valid until
  * `expiresAt`.
  */
-export const eksKubeConfig: KubeConfigSource<EksCluster> = async (config) => {
+export const eksClusterAccess: ClusterAccessSource<EksCluster> = async (config) => {
   const eks = new EKSClient(config.region === undefined ? {} : { region: config.region });
   const region = config.region ?? (await eks.config.region());
   const { cluster } = await eks
@@ -30,19 +29,10 @@ export const eksKubeConfig: KubeConfigSource<EksCluster> = async (config) => {
     );
   }
   const expiresAt = Date.now() + EKS_TOKEN_LIFETIME_MS;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: config.name,
-        server: cluster.endpoint,
-        caData: cluster.certificateAuthority.data,
-        skipTLSVerify: false,
-      },
-    ],
-    users: [{ name: 'ferry', token: await eksToken(config.clusterName, region) }],
-    contexts: [{ name: config.name, cluster: config.name, user: 'ferry' }],
-    currentContext: config.name,
-  });
-  return { kubeConfig, expiresAt };
+  const credentials = {
+    headers: { authorization: `Bearer ${await eksToken(config.clusterName, region)}` },
+    tls: { ca: Buffer.from(cluster.certificateAuthority.data, 'base64') },
+  };
+  const access = { name: config.name, server: cluster.endpoint, credentials: async () => credentials };
+  return { access, expiresAt };
 };

@@ -10,34 +10,72 @@ export interface ApiRequest {
   readonly contentType?: string;
 }
 
+/** What authenticates one request: its headers (a bearer token) and its TLS settings (the CA, a client certificate). */
+export interface Credentials {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly tls?: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+}
+
 /**
- * Raw JSON requests to the Kubernetes API, authenticated by a KubeConfig.
- *
- * Written by hand because `@kubernetes/client-node` serialises bodies through its generated models,
- * which silently drop fields they do not know (new API fields, CRD schema keys such as `default`):
- * objects from Git must reach the API server byte for byte as rendered.
+ * How to reach one cluster's API server: the API client's own terms, so that the functions, which build them
+ * from DescribeCluster and a signed token, need no `@kubernetes/client-node` (a third of a bundle with undici).
  */
-export interface ApiOptions {
+export interface ClusterAccess {
   /** The configured cluster's name, for messages. */
-  readonly name?: string;
+  readonly name: string;
+  readonly server: string;
+  /** Asked before each request: a kubeconfig's exec plugin renews its token as it expires. */
+  credentials(): Promise<Credentials>;
+}
+
+/**
+ * A KubeConfig's current cluster (named `name` in messages, default its own name) as a `ClusterAccess`, through its own methods (so without loading
+ * `@kubernetes/client-node` here): every request authenticated as the kubeconfig says, exec plugins included.
+ */
+export function kubeConfigAccess(config: KubeConfig, name?: string): ClusterAccess {
+  const cluster = config.getCurrentCluster();
+  if (cluster === null) throw new Failure('configuration', 'the kubeconfig has no current cluster');
+  return {
+    name: name ?? cluster.name,
+    server: cluster.server,
+    async credentials() {
+      const options: RequestOptions = {};
+      await config.applyToHTTPSOptions(options);
+      const { ca, cert, key, rejectUnauthorized, servername, auth } = options;
+      const headers = { ...(options.headers as Record<string, string> | undefined) };
+      // A kubeconfig's username and password: basic authentication, which `auth` would have sent.
+      if (auth != null) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+      const tls = Object.entries({ ca, cert, key, rejectUnauthorized, servername }).filter(
+        ([, v]) => v != null,
+      );
+      return { headers, tls: Object.fromEntries(tls) };
+    },
+  };
+}
+
+export interface ApiOptions {
   /** A request that has not finished after this long is abandoned as a transient failure (default 30 s). */
   readonly timeoutMs?: number;
   readonly maxSockets?: number;
 }
 
+/**
+ * Raw JSON requests to the Kubernetes API.
+ *
+ * Written by hand because `@kubernetes/client-node` serialises bodies through its generated models,
+ * which silently drop fields they do not know (new API fields, CRD schema keys such as `default`):
+ * objects from Git must reach the API server byte for byte as rendered.
+ */
 export class KubernetesApi {
-  readonly #config: KubeConfig;
+  readonly #access: ClusterAccess;
   readonly #agent: Agent;
   readonly #server: URL;
-  readonly #name: string;
   readonly #timeoutMs: number;
 
-  constructor(config: KubeConfig, options: ApiOptions = {}) {
-    const cluster = config.getCurrentCluster();
-    if (cluster === null) throw new Failure('configuration', 'the kubeconfig has no current cluster');
-    this.#config = config;
-    this.#server = new URL(cluster.server);
-    this.#name = options.name ?? cluster.name;
+  /** `cluster` may be a KubeConfig (its current cluster), as tools and tests that hold one have it. */
+  constructor(cluster: ClusterAccess | KubeConfig, options: ApiOptions = {}) {
+    this.#access = 'credentials' in cluster ? cluster : kubeConfigAccess(cluster);
+    this.#server = new URL(this.#access.server);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
   }
@@ -47,25 +85,26 @@ export class KubernetesApi {
     for (const [key, value] of Object.entries(query ?? {}))
       if (value !== undefined) url.searchParams.set(key, value);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const { headers, tls } = await this.#access.credentials();
+    // The TLS settings go with each request: the agent keeps a pool of kept-alive sockets per set of them.
     const options: RequestOptions = {
+      ...tls,
       method,
       agent: this.#agent,
       headers: {
+        ...headers,
         accept: 'application/json',
         ...(payload === undefined
           ? {}
           : { 'content-type': contentType ?? 'application/json', 'content-length': payload.length }),
       },
     };
-    await this.#config.applyToHTTPSOptions(options);
-    // client-node sets an agent of its own, without keep-alive: every request would pay a TLS handshake.
-    options.agent = this.#agent;
     const { status, text } = await send(url, options, payload, this.#timeoutMs).catch((error: unknown) => {
       // The socket error names an address; say which cluster it is, keeping the code for classification.
       throw Object.assign(
         new Failure(
           'transient',
-          `cluster ${this.#name} (${this.#server.host}): ${method} ${path}: ${String((error as Error).message)}`,
+          `cluster ${this.#access.name} (${this.#server.host}): ${method} ${path}: ${String((error as Error).message)}`,
           { cause: error },
         ),
         { code: (error as NodeJS.ErrnoException).code },

@@ -1,31 +1,38 @@
 import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../../core/config.ts';
 import { errorMessage, Failure } from '../../core/errors.ts';
 import type { Cluster, ClusterConnector } from '../../core/ports.ts';
-import { KubernetesApi } from './api-client.ts';
+import { type ClusterAccess, KubernetesApi, kubeConfigAccess } from './api-client.ts';
 import { KubernetesCluster } from './kubernetes-cluster.ts';
-
-/** How to reach one kind of cluster: a KubeConfig and until when its credentials hold. */
-export type KubeConfigSource<C extends ClusterConfig = ClusterConfig> = (
-  config: C,
-) => Promise<{ readonly kubeConfig: KubeConfig; readonly expiresAt: number }>;
 
 type KubeconfigCluster = Extract<ClusterConfig, { type: 'kubeconfig' }>;
 
+/** How to reach one kind of cluster: its API server, its credentials and until when they hold. */
+export type ClusterAccessSource<C extends ClusterConfig = ClusterConfig> = (
+  config: C,
+) => Promise<{ readonly access: ClusterAccess; readonly expiresAt: number }>;
+
+/**
+ * Named by a constant so that bundlers leave the import as it is: the functions' bundles never carry
+ * `@kubernetes/client-node` (with undici, a third of a bundle), as a function reaches EKS clusters only (the
+ * stack refuses kubeconfig ones); a bundle run beside `node_modules` (the benchmarks) still loads it.
+ */
+const CLIENT_NODE = '@kubernetes/client-node';
+
 /** A kubeconfig file's cluster (local mode): the file named, else `KUBECONFIG` or `~/.kube/config`. */
-export const kubeconfigFile: KubeConfigSource<KubeconfigCluster> = async (config) => {
-  const kubeConfig = new KubeConfig();
+export const kubeconfigFile: ClusterAccessSource<KubeconfigCluster> = async (config) => {
   try {
+    const { KubeConfig } = (await import(CLIENT_NODE)) as typeof import('@kubernetes/client-node');
+    const kubeConfig = new KubeConfig();
     if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
     else if (!existsSync(config.kubeconfig))
       throw new Error(`kubeconfig ${config.kubeconfig} does not exist`);
     else kubeConfig.loadFromFile(config.kubeconfig);
     if (config.context !== undefined) kubeConfig.setCurrentContext(config.context);
+    return { access: kubeConfigAccess(kubeConfig, config.name), expiresAt: Number.POSITIVE_INFINITY };
   } catch (error) {
     throw new Failure('configuration', `cluster ${config.name}: ${errorMessage(error)}`);
   }
-  return { kubeConfig, expiresAt: Number.POSITIVE_INFINITY };
 };
 
 interface Connection {
@@ -36,7 +43,7 @@ interface Connection {
 
 export interface ConnectorOptions {
   /** How EKS clusters are reached (an AWS adapter); without it they are refused. */
-  readonly eks?: KubeConfigSource<Extract<ClusterConfig, { type: 'eks' }>>;
+  readonly eks?: ClusterAccessSource<Extract<ClusterConfig, { type: 'eks' }>>;
   /** Bound on every API request (default 30 s). */
   readonly requestTimeoutMs?: number;
 }
@@ -70,14 +77,14 @@ export class KubernetesClusterConnector implements ClusterConnector {
         'configuration',
         `cluster ${config.name} is an EKS cluster, which this runtime cannot reach`,
       );
-    const { kubeConfig, expiresAt } =
+    const { access, expiresAt } =
       config.type === 'eks' && eks !== undefined
         ? await eks(config)
         : await kubeconfigFile(config as KubeconfigCluster);
-    const api = new KubernetesApi(kubeConfig, {
-      name: config.name,
-      ...(requestTimeoutMs === undefined ? {} : { timeoutMs: requestTimeoutMs }),
-    });
+    const api = new KubernetesApi(
+      access,
+      requestTimeoutMs === undefined ? {} : { timeoutMs: requestTimeoutMs },
+    );
     return { api, cluster: new KubernetesCluster(api), expiresAt };
   }
 
