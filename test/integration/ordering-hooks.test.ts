@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
 import { deployFixture } from '../support/deploy.ts';
-import { configMap, deployment, yaml } from '../support/manifests.ts';
+import { configMap, deployment, namespace as namespaceObject, yaml } from '../support/manifests.ts';
 import { actionsOf, appliedAt, createdAt, finishedAt, job } from '../support/ordering.ts';
 import { FAIL, FAIL_MESSAGE, RUN_SECONDS, simulateRollouts } from '../support/rollout.ts';
 import { testbedKubeConfig } from '../support/testbed.ts';
@@ -20,7 +20,6 @@ type Live = Parameters<typeof appliedAt>[0] & {
 const get = (path: string) => api.request<Live>({ method: 'GET', path }).catch(() => undefined);
 const key = (fixture: { app: string }) =>
   ({ app: fixture.app, environment: 'staging', part: 'app' }) as const;
-const namespaceOf = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 
 describe('ordering: hooks', () => {
   test('a pre-sync migration Job runs and completes before the Deployment changes', async () => {
@@ -47,7 +46,7 @@ describe('ordering: hooks', () => {
         };
       };
       await workspace.commit({
-        'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+        'deploy/ns.yaml': yaml(namespaceObject(namespace)),
         'deploy/app.yaml': yaml(deployment('web', 'nginx:1.27'), migrate('v1')),
       });
       await workspace.push();
@@ -100,7 +99,7 @@ describe('ordering: hooks', () => {
     const rollouts = simulateRollouts(api, namespace);
     try {
       const v1 = await workspace.commit({
-        'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+        'deploy/ns.yaml': yaml(namespaceObject(namespace)),
         'deploy/app.yaml': yaml(deployment('web', 'nginx:1.27'), configMap('settings', { mode: 'one' })),
       });
       await workspace.push();
@@ -166,7 +165,7 @@ describe('ordering: hooks', () => {
     const rollouts = simulateRollouts(api, namespace);
     try {
       const commit = await workspace.commit({
-        'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+        'deploy/ns.yaml': yaml(namespaceObject(namespace)),
         'deploy/app.yaml': yaml(
           deployment('web', 'nginx:1.27'),
           job('smoke', { 'ferry.dev/hook': 'post-sync', [FAIL]: 'true' }),

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
 import { deployFixture } from '../support/deploy.ts';
-import { configMap, deployment, yaml } from '../support/manifests.ts';
+import { configMap, deployment, namespace as namespaceObject, yaml } from '../support/manifests.ts';
 import { appliedAt, createdAt, finishedAt, job } from '../support/ordering.ts';
 import { RUN_SECONDS, simulateRollouts } from '../support/rollout.ts';
 import { createNamespaces, testbedKubeConfig } from '../support/testbed.ts';
@@ -22,7 +22,6 @@ const annotated = <T extends { metadata: object }>(annotations: Record<string, s
 });
 /** A hook's name without the suffix of its deployment (hooks that are not deleted before they are created). */
 const unsuffixed = (name: string) => name.replace(/-[0-9a-f]{8}$/, '');
-const namespaceOf = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 
 /** One revision, its ordering told by `as` (Ferry's annotations or Argo CD's). */
 function revision(namespace: string, as: 'ferry' | 'argocd') {
@@ -38,7 +37,7 @@ function revision(namespace: string, as: 'ferry' | 'argocd') {
         }
       : { 'ferry.dev/hook': phase, 'ferry.dev/hook-delete-policy': policy };
   return {
-    'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+    'deploy/ns.yaml': yaml(namespaceObject(namespace)),
     'deploy/app.yaml': yaml(
       annotated(wave(-1), configMap('settings', { a: '1' })),
       deployment('web', 'nginx:1.27'),

@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
 import { deployFixture } from '../support/deploy.ts';
-import { configMap, deployment, yaml } from '../support/manifests.ts';
+import { configMap, deployment, namespace as namespaceObject, yaml } from '../support/manifests.ts';
 import { createdAt, finishedAt, job } from '../support/ordering.ts';
 import { NEVER_READY, RUN_SECONDS, simulateRollouts } from '../support/rollout.ts';
 import { testbedKubeConfig } from '../support/testbed.ts';
@@ -18,7 +18,6 @@ const inWave = <T extends { metadata: object }>(wave: number, object: T): T => (
   ...object,
   metadata: { ...object.metadata, annotations: { 'ferry.dev/wave': String(wave) } },
 });
-const namespaceOf = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 const names = (objects: readonly { object: string; action: string }[], namespace: string) =>
   objects.map((o) => `${o.object.replace(`${namespace}/`, '')} ${o.action}`);
 
@@ -29,7 +28,7 @@ describe('ordering: waves', () => {
     const rollouts = simulateRollouts(api, namespace);
     try {
       const commit = await workspace.commit({
-        'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+        'deploy/ns.yaml': yaml(namespaceObject(namespace)),
         'deploy/a.yaml': yaml(inWave(1, configMap('last', { wave: '1' }))),
         'deploy/b.yaml': yaml(
           job('setup', { [RUN_SECONDS]: '2' }),
@@ -64,7 +63,7 @@ describe('ordering: waves', () => {
     const rollouts = simulateRollouts(api, namespace);
     try {
       const commit = await workspace.commit({
-        'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+        'deploy/ns.yaml': yaml(namespaceObject(namespace)),
         'deploy/app.yaml': yaml(
           deployment('stuck', 'nginx:1.27', { [NEVER_READY]: 'true' }),
           inWave(1, configMap('later', { a: '1' })),
@@ -86,7 +85,7 @@ describe('ordering: waves', () => {
     const fixture = await deployFixture();
     const { namespace, workspace } = fixture;
     const v1 = await workspace.commit({
-      'deploy/ns.yaml': yaml(namespaceOf(namespace)),
+      'deploy/ns.yaml': yaml(namespaceObject(namespace)),
       'deploy/app.yaml': yaml(
         configMap('kept', { a: '1' }),
         inWave(2, configMap('two', { a: '1' })),

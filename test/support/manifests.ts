@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 /** YAML documents for tests, as a developer would commit them. */
 export const yaml = (...objects: unknown[]): string => objects.map((o) => stringify(o)).join('---\n');
 
+export const namespace = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
 export const configMap = (name: string, data: Record<string, string>, namespace?: string) => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
