@@ -115,8 +115,8 @@ export class FerryFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
         banner: ESM_REQUIRE_BANNER,
         define: {
-          // A JS string literal whose value is the configuration's JSON: the runtime's
-          // loadConfigFromEnvironment() reads `process.env.FERRY_CONFIG_JSON` and parses it again.
+          // A JS string literal whose value is the configuration's JSON: each function's readBuiltConfig() reads
+          // `process.env.FERRY_CONFIG_JSON` and parses it again, without the schema.
           [`process.env.${ENV.configJson}`]: JSON.stringify(JSON.stringify(defaults.config)),
         },
       },

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DURATION, durationSeconds } from './duration.ts';
 import { PROVIDERS } from './model/provider.ts';
 
 /** A DNS-1123 label: the names of repositories, clusters, apps and environments. */
@@ -82,15 +83,9 @@ const trigger = z.strictObject({
 /** A follower's trigger: none of its own (it deploys what the environment it follows ran). */
 const NO_TRIGGER = { branches: [], tags: [], paths: [] };
 
-/** A duration such as `90s`, `10m`, `1h30m` (hours, minutes, seconds; at most 30 days). */
-const DURATION = /^(?=\d)(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+export { durationSeconds };
 
-/** The seconds of a duration that the configuration accepted (`10m` is 600). */
-export function durationSeconds(text: string): number {
-  const [, hours = '0', minutes = '0', seconds = '0'] = DURATION.exec(text) ?? [];
-  return Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
-}
-
+/** A duration (`DURATION`) of at most 30 days. */
 const duration = z
   .string()
   .regex(DURATION, 'must be a duration such as 90s, 10m or 1h30m')
@@ -479,14 +474,4 @@ export function findEnvironment(
   const app = config.apps.find((a) => a.name === appName);
   const environment = app?.environments.find((e) => e.name === environmentName);
   return app && environment ? { app, environment } : undefined;
-}
-
-/**
- * The configuration of a running function: `FERRY_CONFIG_JSON` (which the CDK stack inlines into each bundle
- * at synth, already validated) or else the file named by `FERRY_CONFIG_FILE` (default `ferry.config.yaml`).
- */
-export async function loadConfigFromEnvironment(): Promise<Config> {
-  const inline = process.env.FERRY_CONFIG_JSON;
-  if (inline !== undefined && inline !== '') return parseConfig(JSON.parse(inline), 'FERRY_CONFIG_JSON');
-  return loadConfigFile(process.env.FERRY_CONFIG_FILE ?? 'ferry.config.yaml');
 }

@@ -14,7 +14,8 @@ import { webhookNotifiers } from '../adapters/notify/webhook.ts';
 import { awsStatusFeedback } from '../adapters/status/aws.ts';
 import type { FailureLog } from '../adapters/status/failures.ts';
 import { layerManifestTools } from '../adapters/tools/layer-tools.ts';
-import { type Config, loadConfigFromEnvironment } from '../core/config.ts';
+import { readBuiltConfig } from '../core/built-config.ts';
+import type { Config } from '../core/config.ts';
 import { Feedback } from '../core/feedback/feedback.ts';
 import type { ClusterConnector, GitSource, ManifestTools, SecretSource } from '../core/ports.ts';
 import { ENV } from '../names.ts';
@@ -39,7 +40,8 @@ export interface HandlerTelemetry {
 }
 
 async function build({ log, metrics }: HandlerTelemetry): Promise<ClusterRuntime> {
-  const config = await loadConfigFromEnvironment();
+  // Written literally: the stack's bundler replaces `process.env.FERRY_CONFIG_JSON` with the configuration.
+  const config = readBuiltConfig(process.env.FERRY_CONFIG_JSON);
   const secrets = new SecretsManagerSecretSource();
   return {
     config,

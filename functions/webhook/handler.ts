@@ -8,10 +8,10 @@ import { requiredEnvironment } from '../adapters/aws/environment.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.ts';
 import { awsStatusFeedback } from '../adapters/status/aws.ts';
+import { readBuiltConfig } from '../core/built-config.ts';
 import { Feedback } from '../core/feedback/feedback.ts';
 import { createIntake, type Intake } from '../core/intake/intake.ts';
 import { METRICS } from '../names.ts';
-import { readBuiltConfig } from './built-config.ts';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ferry-webhook' });
 const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: 'webhook' });

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import semver from 'semver';
-import { durationSeconds, type EnvironmentConfig } from '../config.ts';
+import type { EnvironmentConfig } from '../config.ts';
+import { durationSeconds } from '../duration.ts';
 import { short } from '../model/commit.ts';
 import type { EnvironmentState } from '../model/records.ts';
 

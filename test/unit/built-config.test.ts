@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readBuiltConfig } from '../../functions/core/built-config.ts';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
-import { readBuiltConfig } from '../../functions/webhook/built-config.ts';
 
 const input = {
   repositories: [
@@ -20,7 +20,7 @@ const input = {
   ],
 } satisfies ConfigInput;
 
-describe("the webhook's built-in configuration", () => {
+describe("the functions' built-in configuration", () => {
   test('reads the configuration the stack validated', () => {
     const validated = parseConfig(input);
     assert.deepEqual(readBuiltConfig(JSON.stringify(validated)), validated);
