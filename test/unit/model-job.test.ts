@@ -118,6 +118,30 @@ describe('parseDeployJob', () => {
     assert.equal(parseDeployJob(body(job, { app: '' })), undefined);
     assert.equal(parseDeployJob('{'), undefined);
     assert.equal(parseDeployJob('null'), undefined);
+    assert.equal(parseDeployJob(body(job, { trigger: { ...push('d1'), provider: 'svn' } })), undefined);
+    assert.equal(parseDeployJob(body(job, { enqueuedAt: 0 })), undefined);
+  });
+
+  test("a plan job's pull request is checked: a whole number from 0, a branch to merge into", () => {
+    const trigger = {
+      kind: 'plan',
+      deliveryId: 'd1',
+      provider: 'gitlab',
+      pullRequest: { repository: 'shop', number: 7, base: 'refs/heads/main', fork: false },
+    } as const;
+    const job = createJob(app, { ref: 'refs/merge-requests/7/head', commit: 'd'.repeat(40) }, trigger);
+    assert.deepEqual(parseDeployJob(JSON.stringify(job)), job);
+    const pullRequest = (change: Record<string, unknown>) =>
+      body(job, { trigger: { ...trigger, pullRequest: { ...trigger.pullRequest, ...change } } });
+    for (const change of [{ number: -1 }, { number: 1.5 }, { number: '7' }, { base: 'main' }, { fork: 'no' }])
+      assert.equal(parseDeployJob(pullRequest(change)), undefined, JSON.stringify(change));
+  });
+
+  test('fields that are not part of a job are left out, at every level', () => {
+    const [job] = jobs;
+    assert.ok(job !== undefined);
+    const parsed = parseDeployJob(body(job, { extra: 1, trigger: { ...job.trigger, extra: 2 } }));
+    assert.deepEqual(parsed, job);
   });
 });
 

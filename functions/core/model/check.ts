@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { messageParser } from './message.ts';
+import { messageParser, object, oneOf, text } from './message.ts';
 import type { PartKey } from './part.ts';
 
 /** A request to check one environment part: the message on the check queue. */
@@ -12,15 +11,13 @@ export interface EnvironmentCheck extends PartKey {
 export const checkIdOf = (check: EnvironmentCheck): string =>
   `${check.tickId}.${check.app}.${check.environment}.${check.part}`;
 
-const checkSchema = () =>
-  z.object({
-    app: z.string().min(1),
-    environment: z.string().min(1),
-    part: z.enum(['app', 'config']),
-    tickId: z.string().min(1),
-    scheduledAt: z.string().min(1),
-  });
-
 /** A check from a queue message's body, or undefined when the body is not one. */
-export const parseEnvironmentCheck: (body: string) => EnvironmentCheck | undefined =
-  /* @__PURE__ */ messageParser(checkSchema);
+export const parseEnvironmentCheck: (body: string) => EnvironmentCheck | undefined = messageParser(
+  object<EnvironmentCheck>({
+    app: text(),
+    environment: text(),
+    part: oneOf(['app', 'config']),
+    tickId: text(),
+    scheduledAt: text(),
+  }),
+);

@@ -3,9 +3,8 @@
 // commit or releases the pin and follows the ref again. A plan job asks what merging a pull request would
 // change in a part, against its live cluster, changing nothing.
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { COMMIT_ID } from './commit.ts';
-import { messageParser } from './message.ts';
+import { anyText, count, either, flag, messageParser, object, oneOf, type Parser, text } from './message.ts';
 import { type PartKey, partId } from './part.ts';
 import { PROVIDERS, type Provider } from './provider.ts';
 
@@ -94,46 +93,33 @@ export function createJob(
   };
 }
 
-function deployJobSchema() {
-  return z.object({
-    id: z.string().regex(/^[0-9a-f]{64}$/),
-    app: z.string().min(1),
-    environment: z.string().min(1),
-    part: z.enum(['app', 'config']),
-    ref: z.string().min(1),
-    commit: z.string().regex(COMMIT_ID, 'must be a full commit SHA'),
-    trigger: z.discriminatedUnion('kind', [
-      z.object({
-        kind: z.literal('push'),
-        deliveryId: z.string(),
-        provider: z.enum(PROVIDERS),
-      }),
-      z.object({
-        kind: z.literal('reconcile'),
-        checkId: z.string(),
-        reason: z.enum(['new-commit', 'drift']),
-      }),
-      z.object({
-        kind: z.literal('manual'),
-        requestedBy: z.string(),
-        pin: z.boolean(),
-        overrideDeletionBudget: z.boolean(),
-      }),
-      z.object({
-        kind: z.literal('plan'),
-        deliveryId: z.string(),
-        provider: z.enum(PROVIDERS),
-        pullRequest: z.object({
-          repository: z.string().min(1),
-          number: z.number().int().nonnegative(),
-          base: z.string().startsWith('refs/heads/'),
-          fork: z.boolean(),
-        }),
-      }),
-    ]),
-    enqueuedAt: z.string(),
-  });
-}
+type TriggerOf<K extends JobTrigger['kind']> = Extract<JobTrigger, { kind: K }>;
+
+const trigger: Parser<JobTrigger> = either<JobTrigger>(
+  object<TriggerOf<'push'>>({ kind: oneOf(['push']), deliveryId: anyText, provider: oneOf(PROVIDERS) }),
+  object<TriggerOf<'reconcile'>>({
+    kind: oneOf(['reconcile']),
+    checkId: anyText,
+    reason: oneOf(['new-commit', 'drift']),
+  }),
+  object<TriggerOf<'manual'>>({
+    kind: oneOf(['manual']),
+    requestedBy: anyText,
+    pin: flag,
+    overrideDeletionBudget: flag,
+  }),
+  object<TriggerOf<'plan'>>({
+    kind: oneOf(['plan']),
+    deliveryId: anyText,
+    provider: oneOf(PROVIDERS),
+    pullRequest: object<PullRequestTarget>({
+      repository: text(),
+      number: count,
+      base: text(/^refs\/heads\//),
+      fork: flag,
+    }),
+  }),
+);
 
 /** A plan job: a job whose trigger is a pull request to plan. */
 export type PlanJob = DeployJob & { readonly trigger: Extract<JobTrigger, { kind: 'plan' }> };
@@ -152,8 +138,18 @@ export function jobGroup(job: DeployJob): string {
 }
 
 /** A deploy job from a queue message's body, or undefined when the body is not one. */
-export const parseDeployJob: (body: string) => DeployJob | undefined =
-  /* @__PURE__ */ messageParser(deployJobSchema);
+export const parseDeployJob: (body: string) => DeployJob | undefined = messageParser(
+  object<DeployJob>({
+    id: text(/^[0-9a-f]{64}$/),
+    app: text(),
+    environment: text(),
+    part: oneOf(['app', 'config']),
+    ref: text(),
+    commit: text(COMMIT_ID),
+    trigger,
+    enqueuedAt: anyText,
+  }),
+);
 
 /**
  * The wait before a job runs again after its `attempt`-th failed run (1-based): 5 s, doubling, at most 5 min.
