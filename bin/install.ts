@@ -50,12 +50,15 @@ export interface ManualPart {
   readonly target: Target;
 }
 
-/** The configuration given, else the default one if it is there (one that does not load is then only warned of). */
-export async function localConfig(path: string | undefined): Promise<Config | undefined> {
+/**
+ * The configuration given, else the default one if it is there (one that does not load is then only warned of);
+ * validated once per change of the file when a state directory keeps it.
+ */
+export async function localConfig(path: string | undefined, stateDir?: string): Promise<Config | undefined> {
   if (path === undefined && !existsSync(defaultConfigPath())) return undefined;
   const { readConfig } = await import('./inputs.ts');
-  if (path !== undefined) return readConfig(path);
-  return readConfig(defaultConfigPath()).catch((error: unknown) => {
+  if (path !== undefined) return readConfig(path, stateDir);
+  return readConfig(defaultConfigPath(), stateDir).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     err(`warning: ${message.split('\n')[0]}; reading the state without it`);
     return undefined;

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // `npx ferry`: runs the CLI (bin/ferry.ts) on a Node that runs TypeScript itself, this one when it can (22.18 and
 // 23.6 on), otherwise the Node 24 the project pins as a dependency, so the command works on any supported Node.
+// `npx ferry` finds the pinned Node first (npm puts node_modules/.bin on the PATH); the second process is for
+// `ferry` started by an older Node, e.g. `node bin/launch.mjs` on Node 20. Compiling the CLI for Node 20 would
+// not spare it: Node 20 has no node:sqlite, which every command on the local state reads it with.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

@@ -19,7 +19,7 @@ export async function openLocalTarget(
   if (options.existing === true && !existsSync(databasePath(dir))) {
     throw new CliError(`no Ferry state in ${dir}: start \`ferry serve\` there, or pass --state-dir <dir>`);
   }
-  const config = await localConfig(values.config);
+  const config = await localConfig(values.config, dir);
   const db = openDatabase(dir);
   const server = runningServer(dir);
   let git: GitSource | undefined;

@@ -3,7 +3,7 @@
 // modules a run loads (timings on a shared machine would be flaky), with the times reported as diagnostics.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -62,4 +62,44 @@ describe('lazy loading', () => {
     assert.deepEqual(heavy, [], `loaded: ${packages.join(', ')}`);
     t.diagnostic(`ferry status took ${Math.round(ms)} ms, loading ${packages.join(', ') || 'no package'}`);
   });
+
+  test('ferry status validates a configuration once per change of it, loading no package after that', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-startup-config-'));
+    dirs.push(dir);
+    openDatabase(dir).close();
+    const file = join(dir, 'ferry.config.yaml');
+    await writeFile(file, JSON.stringify(config(['staging'])));
+    const status = ['status', '--config', file, '--state-dir', dir];
+    const first = await loaded(status);
+    assert.ok(first.packages.includes('zod'), `loaded: ${first.packages.join(', ')}`);
+    assert.match(first.stdout, /shop\/staging\/app/);
+    const second = await loaded(status);
+    assert.deepEqual(second.packages, []);
+    assert.equal(second.stdout, first.stdout);
+    await writeFile(file, JSON.stringify(config(['staging', 'production'])));
+    const edited = await loaded(status);
+    assert.ok(edited.packages.includes('zod'), `loaded: ${edited.packages.join(', ')}`);
+    assert.match(edited.stdout, /shop\/production\/app/);
+  });
+});
+
+/** A configuration of one app with these environments. */
+const config = (environments: readonly string[]) => ({
+  repositories: [
+    { name: 'shop', url: 'https://git.example.com/shop.git', provider: 'github', webhookSecret: 'h' },
+  ],
+  clusters: [{ name: 'testbed', type: 'eks', clusterName: 'testbed', region: 'us-east-1' }],
+  apps: [
+    {
+      name: 'shop',
+      repository: 'shop',
+      path: 'deploy',
+      environments: environments.map((name) => ({
+        name,
+        cluster: 'testbed',
+        namespace: 'shop',
+        trigger: { branches: ['main'] },
+      })),
+    },
+  ],
 });
