@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DURATION, durationSeconds } from './duration.ts';
 import { PROVIDERS } from './model/provider.ts';
+import { parseScheduleExpression, ScheduleExpressionError } from './schedule-expression.ts';
 
 /** A DNS-1123 label: the names of repositories, clusters, apps and environments. */
 const name = z
@@ -181,12 +182,18 @@ const app = z.strictObject({
   environments: z.array(environment).min(1),
 });
 
+function checkSchedule(expression: string, ctx: z.RefinementCtx): void {
+  try {
+    parseScheduleExpression(expression);
+  } catch (error) {
+    if (!(error instanceof ScheduleExpressionError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+}
+
 const settings = z.strictObject({
-  /** EventBridge schedule expression of the reconciler. */
-  reconcileSchedule: z
-    .string()
-    .regex(/^(rate|cron)\(.+\)$/, 'must be rate(...) or cron(...)')
-    .default('rate(5 minutes)'),
+  /** EventBridge schedule expression of the reconciler, in the stack and in the local mode alike. */
+  reconcileSchedule: z.string().superRefine(checkSchedule).default('rate(5 minutes)'),
   /** Spread of the reconciler's checks over this many seconds, so they do not hit hosts at once. */
   reconcileJitterSeconds: z.number().int().min(0).max(900).default(60),
   /** How long a webhook delivery id is remembered, so that a redelivery is not deployed twice. */

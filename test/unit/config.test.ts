@@ -118,6 +118,35 @@ describe('configuration', () => {
     assert.match(errorOf(withBudget('150%')), /must be a count or a percentage such as 25%/);
   });
 
+  test('the reconcile schedule is an EventBridge rate or cron expression that the local mode runs too', () => {
+    const withSchedule = (reconcileSchedule: string) => ({ ...valid, settings: { reconcileSchedule } });
+    const accepted = [
+      'rate(1 minute)',
+      'rate(2 hours)',
+      'cron(0/5 8-17 ? * MON-FRI *)',
+      'cron(0 9 ? * 2#1 *)',
+      'cron(0 12 LW * ? *)',
+      'cron(0 12 ? * 6L 2026-2030)',
+    ];
+    for (const expression of accepted) {
+      assert.equal(parseConfig(withSchedule(expression)).settings.reconcileSchedule, expression);
+    }
+    const refusals: [string, RegExp][] = [
+      ['every 5 minutes', /must be rate\(\.\.\.\) or cron\(\.\.\.\)/],
+      ['rate(30 seconds)', /rate\(30 seconds\): EventBridge rates start at 1 minute/],
+      ['rate(5 minute)', /EventBridge wants rate\(5 minutes\)/],
+      ['cron(0 10 * * * *)', /exactly one of day-of-month and day-of-week must be \?/],
+      ['cron(0 10 * * ?)', /has 5 fields; EventBridge takes 6/],
+      ['cron(0 10 ? * 3#1,6#3 *)', /cron day-of-week "3#1,6#3"/],
+      ['cron(0 10 L-2 * ? *)', /cron day-of-month "L-2": days before the last are not supported/],
+    ];
+    for (const [expression, message] of refusals) {
+      const error = errorOf(withSchedule(expression));
+      assert.match(error, /^ {2}settings\.reconcileSchedule: /m, expression);
+      assert.match(error, message, expression);
+    }
+  });
+
   describe('ordering between environments', () => {
     type Env = Record<string, unknown>;
     /** Apps `web` (environments staging, prod) and `db` (staging), with extra settings per environment. */
