@@ -3,7 +3,11 @@
 import { resolve } from 'node:path';
 import { type HttpServerOptions, startHttpServer } from '../../functions/adapters/local/http-server.ts';
 import { createLogger, type Logger } from '../../functions/adapters/local/logger.ts';
-import { parseSchedule, ScheduleError } from '../../functions/adapters/local/reconcile-scheduler.ts';
+import {
+  everyInterval,
+  parseSchedule,
+  type TickSchedule,
+} from '../../functions/adapters/local/reconcile-scheduler.ts';
 import {
   claimServerFile,
   releaseServerFile,
@@ -61,7 +65,7 @@ interface Settings {
   readonly port: number;
   readonly concurrency: number;
   /** Undefined: no scheduled checks. */
-  readonly intervalMs: number | undefined;
+  readonly schedule: TickSchedule | undefined;
 }
 
 export async function run(args: readonly string[]): Promise<number> {
@@ -87,24 +91,20 @@ export async function run(args: readonly string[]): Promise<number> {
   const logger = createLogger({ format });
   const configPath = values.config ?? defaultConfigPath();
   const config = await readConfig(configPath);
-  const intervalMs = values.reconcile ? reconcileInterval(config, seconds, logger) : undefined;
+  const schedule = values.reconcile ? reconcileSchedule(config, seconds) : undefined;
   const secrets = await openSecrets(values.secrets);
   const stateDir = resolve(values['state-dir'] ?? defaultStateDir());
-  const settings = { configPath, stateDir, host: values.host ?? '127.0.0.1', port, concurrency, intervalMs };
+  const settings = { configPath, stateDir, host: values.host ?? '127.0.0.1', port, concurrency, schedule };
   return serveOn(settings, { config, secrets, logger });
 }
 
-/** `--reconcile-interval-seconds`, else `settings.reconcileSchedule`. */
-function reconcileInterval(config: Config, seconds: number | undefined, logger: Logger): number {
-  if (seconds !== undefined) return seconds * 1000;
-  try {
-    const schedule = parseSchedule(config.settings.reconcileSchedule);
-    if (schedule.warning !== undefined) logger.warn(schedule.warning);
-    return schedule.intervalMs;
-  } catch (error) {
-    if (error instanceof ScheduleError) throw new CliError(error.message);
-    throw error;
-  }
+/**
+ * `--reconcile-interval-seconds`, else `settings.reconcileSchedule`, which the configuration checked (the
+ * scheduler warns if it has no time left).
+ */
+function reconcileSchedule(config: Config, seconds: number | undefined): TickSchedule {
+  if (seconds === undefined) return parseSchedule(config.settings.reconcileSchedule).schedule;
+  return everyInterval(seconds * 1000, `every ${seconds}s (--reconcile-interval-seconds)`);
 }
 
 /** Claims the state directory, serves until a signal, and gives the directory back. */
@@ -141,7 +141,7 @@ async function serveUntilStopped(
   const { config, logger } = options;
   const runtime = await LocalRuntime.start(state, options);
   const worker = runtime.worker({ concurrency: settings.concurrency });
-  const scheduler = settings.intervalMs === undefined ? undefined : runtime.scheduler(settings.intervalMs);
+  const scheduler = settings.schedule === undefined ? undefined : runtime.scheduler(settings.schedule);
   const http = await listen(settings, {
     webhook: runtime.intake(),
     status: () => collectStatus(state.store, state.queue, config),
@@ -160,7 +160,7 @@ async function serveUntilStopped(
     config: resolve(settings.configPath),
     stateDir: settings.stateDir,
     environmentParts: configuredParts(config).length,
-    reconcileEverySeconds: settings.intervalMs === undefined ? 'off' : settings.intervalMs / 1000,
+    reconcile: scheduler?.describe() ?? 'off',
     queued: state.queue.pending().length,
   });
   await untilSignal(logger, worker, () => releaseServerFile(settings.stateDir, process.pid));

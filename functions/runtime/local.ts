@@ -11,7 +11,7 @@ import { KubernetesClusterConnector } from '../adapters/kubernetes/cluster-conne
 import { openDatabase } from '../adapters/local/database.ts';
 import { JobWorker, type JobWorkerOptions } from '../adapters/local/job-worker.ts';
 import type { Logger } from '../adapters/local/logger.ts';
-import { ReconcileScheduler } from '../adapters/local/reconcile-scheduler.ts';
+import { ReconcileScheduler, type TickSchedule } from '../adapters/local/reconcile-scheduler.ts';
 import { type ClaimedJob, SqliteJobQueue } from '../adapters/local/sqlite-job-queue.ts';
 import { SqliteStore } from '../adapters/local/sqlite-store.ts';
 import { webhookNotifiers } from '../adapters/notify/webhook.ts';
@@ -202,11 +202,11 @@ export class LocalRuntime {
     return report;
   }
 
-  /** The schedule of checks: every part of every environment, every interval, each after its jitter. */
-  scheduler(intervalMs: number): ReconcileScheduler<EnvironmentCheck, RefsCache> {
+  /** The schedule of checks: every part of every environment, at the schedule's times, each after its jitter. */
+  scheduler(schedule: TickSchedule): ReconcileScheduler<EnvironmentCheck, RefsCache> {
     const { config, logger } = this.#options;
     return new ReconcileScheduler<EnvironmentCheck, RefsCache>({
-      intervalMs,
+      schedule,
       logger,
       plan: (tickId, now) => planChecks(config, tickId, now),
       newTick: () => new RefsCache(),

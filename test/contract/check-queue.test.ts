@@ -3,7 +3,7 @@
 // `enqueueChecks` is one tick of a `ReconcileScheduler`, keyed by part as the local runtime keys it.
 import { SqsCheckQueue } from '../../functions/adapters/aws/sqs-check-queue.ts';
 import { createLogger } from '../../functions/adapters/local/logger.ts';
-import { ReconcileScheduler } from '../../functions/adapters/local/reconcile-scheduler.ts';
+import { everyInterval, ReconcileScheduler } from '../../functions/adapters/local/reconcile-scheduler.ts';
 import { type EnvironmentCheck, parseEnvironmentCheck } from '../../functions/core/model/check.ts';
 import { partId } from '../../functions/core/model/part.ts';
 import { openCheckQueue } from './adapters.ts';
@@ -16,7 +16,7 @@ checkQueueContract('local schedule', async () => {
     queue: {
       enqueueChecks: async (checks) => {
         const scheduler = new ReconcileScheduler<EnvironmentCheck, undefined>({
-          intervalMs: 5 * 60 * 1000,
+          schedule: everyInterval(5 * 60 * 1000, 'rate(5 minutes)'),
           plan: () => checks,
           newTick: () => undefined,
           keyOf: partId,

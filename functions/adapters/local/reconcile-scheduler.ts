@@ -1,49 +1,57 @@
 import { randomBytes } from 'node:crypto';
+import { Cron } from 'croner';
+import { parseScheduleExpression } from '../../core/schedule-expression.ts';
 import type { Logger } from './logger.ts';
 
-/** The reconciler's default: `rate(5 minutes)`. */
-export const DEFAULT_INTERVAL_MS = 5 * 60 * 1000;
+/** When the checks run. */
+export interface TickSchedule {
+  /** The schedule as written, e.g. `cron(0 10 * * ? *)`. */
+  readonly description: string;
+  /** Whether a tick comes at start too: a rate's does (checks right away), a cron's come at its times only. */
+  readonly ticksAtStart: boolean;
+  /** The first tick strictly after `after`, or undefined when none is left (a cron's last year has passed). */
+  next(after: Date): Date | undefined;
+}
 
-const UNITS: Readonly<Record<string, number>> = {
-  second: 1000,
-  minute: 60 * 1000,
-  hour: 3600 * 1000,
-  day: 24 * 3600 * 1000,
-};
-
-/** A schedule expression that the local mode cannot run. */
-export class ScheduleError extends Error {
-  override name = 'ScheduleError';
+/** A tick every interval from the last one. */
+export function everyInterval(intervalMs: number, description: string): TickSchedule {
+  return { description, ticksAtStart: true, next: (after) => new Date(after.getTime() + intervalMs) };
 }
 
 /**
- * The interval of an EventBridge schedule expression: `rate(N unit)` with seconds, minutes, hours or days
- * (singular or plural). `cron(...)` is not run by the local mode: it falls back to `rate(5 minutes)` with a
- * warning. Anything else throws.
+ * The schedule of a `settings.reconcileSchedule` that the configuration accepted: a rate as an interval, a cron
+ * through croner as EventBridge runs it; with a warning when no tick is left after `now`.
  */
-export function parseSchedule(expression: string): { intervalMs: number; warning?: string } {
-  const rate = /^rate\(\s*(\d+)\s+([a-z]+?)s?\s*\)$/i.exec(expression.trim());
-  if (rate !== null) {
-    const count = Number(rate[1]);
-    const unit = UNITS[(rate[2] ?? '').toLowerCase()];
-    if (unit === undefined || count < 1) {
-      throw new ScheduleError(
-        `settings.reconcileSchedule "${expression}" is not a rate of N seconds, minutes, hours or days`,
-      );
-    }
-    return { intervalMs: count * unit };
-  }
-  if (/^cron\(.*\)$/i.test(expression.trim())) {
-    return {
-      intervalMs: DEFAULT_INTERVAL_MS,
-      warning: `settings.reconcileSchedule "${expression}": cron(...) schedules are not supported in local mode; checking every 5 minutes instead (rate(...) or --reconcile-interval-seconds set another interval)`,
-    };
-  }
-  throw new ScheduleError(`settings.reconcileSchedule "${expression}" must be rate(...) or cron(...)`);
+export function parseSchedule(
+  expression: string,
+  now = new Date(),
+): { schedule: TickSchedule; warning?: string } {
+  const parsed = parseScheduleExpression(expression);
+  if (parsed.kind === 'rate') return { schedule: everyInterval(parsed.intervalMs, expression) };
+  // As EventBridge reads it: in UTC, with 1 = SUN, and both day fields to match (one of them is always `*`).
+  const cron = new Cron(parsed.pattern, {
+    mode: '7-part',
+    timezone: 'UTC',
+    alternativeWeekdays: true,
+    domAndDow: true,
+  });
+  const schedule: TickSchedule = {
+    description: expression,
+    ticksAtStart: false,
+    next: (after) => cron.nextRun(after) ?? undefined,
+  };
+  if (schedule.next(now) !== undefined) return { schedule };
+  return {
+    schedule,
+    warning: `settings.reconcileSchedule "${expression}" has no time left after ${now.toISOString()}: no scheduled checks`,
+  };
 }
 
+/** Node's timers take at most 2^31 - 1 ms (a longer one fires after 1 ms): a longer wait is made of several. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ReconcileSchedulerOptions<C, S> {
-  readonly intervalMs: number;
+  readonly schedule: TickSchedule;
   /** One tick's checks, each with its jitter (see `planChecks`). */
   readonly plan: (
     tickId: string,
@@ -60,8 +68,9 @@ export interface ReconcileSchedulerOptions<C, S> {
 }
 
 /**
- * The local mode's EventBridge schedule and check queue: every interval, a tick plans the checks and runs each
- * after its jitter (capped at one interval, so a short interval does not pile ticks up), a few at a time.
+ * The local mode's EventBridge schedule and check queue: at each of the schedule's times, a tick plans the checks
+ * and runs each after its jitter (capped at the time to the next tick, so a short interval does not pile ticks
+ * up), a few at a time.
  */
 export class ReconcileScheduler<C, S> {
   readonly #options: ReconcileSchedulerOptions<C, S>;
@@ -69,7 +78,8 @@ export class ReconcileScheduler<C, S> {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #waiting: { check: C; tick: S }[] = [];
   readonly #inFlight = new Map<string, Promise<void>>();
-  #interval: NodeJS.Timeout | undefined;
+  #wake: NodeJS.Timeout | undefined;
+  #nextTickAt: Date | undefined;
   #stopping = false;
 
   constructor(options: ReconcileSchedulerOptions<C, S>) {
@@ -77,19 +87,63 @@ export class ReconcileScheduler<C, S> {
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
   }
 
-  /** Ticks now, then every interval. */
+  /** The time of the next tick, once started; undefined when the schedule has none left. */
+  get nextTickAt(): Date | undefined {
+    return this.#nextTickAt;
+  }
+
+  /** `cron(0/5 * * * ? *), next at 10:35 UTC`: with the date when it is not today's (UTC), seconds when set. */
+  describe(now = new Date()): string {
+    const { description } = this.#options.schedule;
+    if (this.#nextTickAt === undefined) return `${description}, no time left`;
+    const iso = this.#nextTickAt.toISOString();
+    const time = iso.slice(11, iso.slice(17, 19) === '00' ? 16 : 19);
+    const day = iso.slice(0, 10) === now.toISOString().slice(0, 10) ? '' : `${iso.slice(0, 10)} `;
+    return `${description}, next at ${day}${time} UTC`;
+  }
+
+  /** Ticks at the schedule's times (and now, if it ticks at start) until stopped. */
   start(): void {
+    if (this.#options.schedule.ticksAtStart) this.tick();
+    this.#armAfter(new Date());
+  }
+
+  #armAfter(after: Date): void {
+    this.#nextTickAt = this.#options.schedule.next(after);
+    if (this.#nextTickAt === undefined) {
+      this.#options.logger.warn('the reconcile schedule has no time left: no more scheduled checks', {
+        schedule: this.#options.schedule.description,
+      });
+      return;
+    }
+    this.#sleepUntil(this.#nextTickAt);
+  }
+
+  /** Wakes at `at` to tick, through shorter waits when it is further than a timer takes. */
+  #sleepUntil(at: Date): void {
+    if (this.#stopping) return;
+    const waitMs = at.getTime() - Date.now();
+    // Timers may fire a millisecond early against the wall clock: a tick before its time would be planned
+    // again for the same time, so an early wake just waits out the rest.
+    if (waitMs > 0) {
+      this.#wake = setTimeout(() => this.#sleepUntil(at), Math.min(waitMs, MAX_TIMER_MS));
+      return;
+    }
     this.tick();
-    this.#interval = setInterval(() => this.tick(), this.#options.intervalMs);
+    // Never before this tick's time, should the wall clock step back: that would tick at that time again.
+    this.#armAfter(new Date(Math.max(Date.now(), at.getTime())));
   }
 
   /** Plans one tick's checks. */
   tick(): void {
     if (this.#stopping) return;
-    const tickId = `local-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const now = new Date();
+    const tickId = `local-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const untilNextMs =
+      (this.#options.schedule.next(now)?.getTime() ?? Number.POSITIVE_INFINITY) - now.getTime();
     let planned: readonly { readonly check: C; readonly delaySeconds: number }[];
     try {
-      planned = this.#options.plan(tickId, new Date());
+      planned = this.#options.plan(tickId, now);
     } catch (error) {
       this.#options.logger.error('checks could not be planned', { tick: tickId, error });
       return;
@@ -97,7 +151,7 @@ export class ReconcileScheduler<C, S> {
     this.#options.logger.info('checks scheduled', { tick: tickId, checks: planned.length });
     const tick = this.#options.newTick();
     for (const { check, delaySeconds } of planned) {
-      const delayMs = Math.min(delaySeconds * 1000, this.#options.intervalMs);
+      const delayMs = Math.min(Math.max(0, delaySeconds * 1000), untilNextMs);
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         this.#waiting.push({ check, tick });
@@ -110,7 +164,7 @@ export class ReconcileScheduler<C, S> {
   /** Stops ticking, drops the checks not started yet and waits for the running ones. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#interval);
+    clearTimeout(this.#wake);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#waiting.length = 0;
