@@ -10,15 +10,15 @@ export interface ApiRequest {
   readonly contentType?: string;
 }
 
-/** What authenticates one request: its headers (a bearer token) and its TLS settings (the CA, a client certificate). */
+/** What authenticates a request: headers (a bearer token) and TLS settings (the CA, a client certificate). */
 export interface Credentials {
   readonly headers?: Readonly<Record<string, string>>;
   readonly tls?: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
 }
 
 /**
- * How to reach one cluster's API server: the API client's own terms, so that the functions, which build them
- * from DescribeCluster and a signed token, need no `@kubernetes/client-node` (a third of a bundle with undici).
+ * How to reach one cluster's API server, in the API client's own terms: the functions build it from
+ * DescribeCluster and a signed token, without `@kubernetes/client-node` (with undici, a third of a bundle).
  */
 export interface ClusterAccess {
   /** The configured cluster's name, for messages. */
@@ -29,8 +29,9 @@ export interface ClusterAccess {
 }
 
 /**
- * A KubeConfig's current cluster (named `name` in messages, default its own name) as a `ClusterAccess`, through its own methods (so without loading
- * `@kubernetes/client-node` here): every request authenticated as the kubeconfig says, exec plugins included.
+ * A KubeConfig's current cluster as a `ClusterAccess` (named `name` in messages, else as in the kubeconfig),
+ * through the KubeConfig's own methods, so without loading `@kubernetes/client-node` here: every request is
+ * authenticated as the kubeconfig says, exec plugins included.
  */
 export function kubeConfigAccess(config: KubeConfig, name?: string): ClusterAccess {
   const cluster = config.getCurrentCluster();

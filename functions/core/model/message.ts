@@ -52,7 +52,7 @@ export const either =
     return undefined;
   };
 
-/** A queue message's parser: its body's JSON read by `parse`; undefined for a body that is not such a message. */
+/** A queue message's parser: the body's JSON read by `parse`; undefined for a body that is none. */
 export function messageParser<T>(parse: Parser<T>): (body: string) => T | undefined {
   return (body) => {
     try {
