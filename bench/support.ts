@@ -605,13 +605,16 @@ export const FUNCTION_ENTRIES: Readonly<Record<FunctionName, string>> = {
   reconciler: 'functions/reconciler/handler.ts',
 };
 
-/** Runs `node <args>` to completion in a fresh process; resolves its wall time and output. */
+/**
+ * Runs `node <args>` (this Node, or the one `options.node` names) to completion in a fresh process; resolves its
+ * wall time and output.
+ */
 export async function runNode(
   args: readonly string[],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {},
+  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly node?: string } = {},
 ): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(options.node ?? process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

@@ -1,30 +1,19 @@
 // The package's `bin` (bin/launch.mjs) started by a Node that cannot run TypeScript, as `ferry` is on a
 // machine whose Node is 20: it runs the CLI on the pinned Node, which reads the local state (node:sqlite, which
-// Node 20 lacks), and passes on its output and exit code. Uses the first such Node on the PATH outside
-// node_modules (the machine's own), and says so when there is none.
+// Node 20 lacks), and passes on its output and exit code. Uses the machine's own Node when it is such a one,
+// and says so when there is none.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { openDatabase } from '../../functions/adapters/local/database.ts';
+import { olderNode } from '../support/cli-start.ts';
 
 const run = promisify(execFile);
 const LAUNCHER = new URL('../../bin/launch.mjs', import.meta.url).pathname;
-
-/** A Node on the PATH that strips no types (older than 22.18), if there is one. */
-function olderNode(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const node = join(dir, 'node');
-    if (dir.includes('node_modules') || !existsSync(node)) continue;
-    const script = 'process.stdout.write(String(!process.features.typescript))';
-    if (execFileSync(node, ['-e', script], { encoding: 'utf8' }) === 'true') return node;
-  }
-  return undefined;
-}
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));

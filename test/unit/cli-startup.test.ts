@@ -9,18 +9,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { openDatabase } from '../../functions/adapters/local/database.ts';
+import { LOAD_LOG, loadedModules } from '../support/cli-start.ts';
 
 const run = promisify(execFile);
 const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
-
-/** Reports every package module a run loads on standard error. */
-const HOOK = `data:text/javascript,${encodeURIComponent(
-  `import { registerHooks } from 'node:module';
-   registerHooks({ load(url, context, next) {
-     if (url.includes('/node_modules/')) process.stderr.write('LOADED ' + url + '\\n');
-     return next(url, context);
-   } });`,
-)}`;
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -29,16 +21,9 @@ async function loaded(args: readonly string[]): Promise<{ packages: string[]; ms
   const cwd = await mkdtemp(join(tmpdir(), 'ferry-startup-'));
   dirs.push(cwd);
   const started = performance.now();
-  const { stdout, stderr } = await run(process.execPath, ['--import', HOOK, FERRY, ...args], { cwd });
+  const { stdout, stderr } = await run(process.execPath, ['--import', LOAD_LOG, FERRY, ...args], { cwd });
   const ms = performance.now() - started;
-  const packages = [
-    ...new Set(
-      stderr
-        .split('\n')
-        .filter((line) => line.startsWith('LOADED '))
-        .map((line) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(line)?.[1] ?? line),
-    ),
-  ].sort();
+  const { packages } = loadedModules(stderr);
   return { packages, ms, stdout };
 }
 
