@@ -15,6 +15,12 @@ import type { State } from './state.ts';
 
 /** Time for everything but the health wait: fetch the commit, render, dry-run, apply, prune, record. */
 export const DEPLOY_WORK_SECONDS = 300;
+/**
+ * Workers at once. Each keeps at most 16 requests in flight to its cluster, so ten stay under kube-apiserver's
+ * default of 200 mutating requests in flight even when every job targets one cluster; more jobs wait in the
+ * queue, in order, instead of drawing 429s that count toward the dead-letter queue.
+ */
+export const WORKER_MAX_CONCURRENCY = 10;
 /** Lambda's event source mapping wants the visibility timeout at least six times the function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /**
@@ -92,6 +98,7 @@ export class DeployPipeline extends Construct {
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: WORKER_BATCH_SIZE,
+        maxConcurrency: WORKER_MAX_CONCURRENCY,
         reportBatchItemFailures: true,
       }),
     );

@@ -232,12 +232,13 @@ describe('deploy pipeline', () => {
     );
   });
 
-  test('the worker takes the deploy queue one job at a time, with partial batch responses', () => {
+  test('the worker takes the deploy queue one job at a time, ten workers at most, with partial batch responses', () => {
     const { worker, queue } = minimal.stack.deployPipeline;
     minimal.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt(minimal, queue),
       FunctionName: { Ref: minimal.id(worker.function) },
       BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 10 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       // FIFO event sources take no batching window.
       MaximumBatchingWindowInSeconds: Match.absent(),
