@@ -5,13 +5,8 @@
 // wiring is its composition root, `functions/runtime/local.ts`. `serve` with no configuration given or found
 // runs the demo instead, so that `npm start` on a fresh clone deploys something.
 import { existsSync } from 'node:fs';
-import { createRequire, enableCompileCache } from 'node:module';
+import { createRequire } from 'node:module';
 import { CliError, type Command, defaultConfigPath, err, out, printHelp, UsageError } from './cli.ts';
-
-// Most of a command's start is compiling: stripping the types of Ferry's modules, then compiling them and the
-// packages they import. Node keeps both on disk (in the OS's temporary directory) for the next run, checked
-// against each file's content; NODE_COMPILE_CACHE moves it and NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-enableCompileCache();
 
 const COMMANDS: Readonly<Record<string, { readonly summary: string; load(): Promise<Command> }>> = {
   serve: {

@@ -48,6 +48,20 @@ describe('lazy loading', () => {
     t.diagnostic(`ferry status took ${Math.round(ms)} ms, loading ${packages.join(', ') || 'no package'}`);
   });
 
+  test('ferry status reads the state while another process holds its write lock', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-startup-state-'));
+    dirs.push(stateDir);
+    const writer = openDatabase(stateDir);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      const { stdout } = await loaded(['status', '--state-dir', stateDir]);
+      assert.match(stdout, /No environment deployed or configured yet/);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
   // yaml is loaded by the configuration's module (with zod, which other modules may load too) and by nothing
   // else that status runs: it tells whether the file was validated.
   test('ferry status validates a configuration once per change of it, not loading yaml after that', async () => {

@@ -116,9 +116,12 @@ export function openDatabase(stateDir: string): DatabaseSync {
         `${databasePath(stateDir)} was written by a newer Ferry (schema ${version}, this one knows ${SCHEMA_VERSION})`,
       );
     }
-    for (let from = version; from > 0 && from < SCHEMA_VERSION; from++) db.exec(MIGRATIONS[from] ?? '');
-    db.exec(SCHEMA);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    // A current database is left unwritten, so that a command that only reads (`ferry status`) writes nothing.
+    if (version < SCHEMA_VERSION) {
+      for (let from = version; from > 0 && from < SCHEMA_VERSION; from++) db.exec(MIGRATIONS[from] ?? '');
+      db.exec(SCHEMA);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    }
   } catch (error) {
     db.close();
     throw error;

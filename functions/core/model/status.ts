@@ -125,12 +125,15 @@ export function summariseDeployment({ key: _key, objects, ...record }: Deploymen
   };
 }
 
-/** The order parts are shown in: by app, environment, then part. */
+/**
+ * The order parts are shown in: by app, environment, then part. Names are DNS labels, whose code-unit order is
+ * the alphabetical one; `localeCompare` would first load ICU's collator, 10 to 25 ms of `ferry status`.
+ */
 export function compareParts(a: PartKey, b: PartKey): number {
-  return (
-    a.app.localeCompare(b.app) || a.environment.localeCompare(b.environment) || a.part.localeCompare(b.part)
-  );
+  return byName(a.app, b.app) || byName(a.environment, b.environment) || byName(a.part, b.part);
 }
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A part's status from what the store holds of it. */
 export function partStatus(
