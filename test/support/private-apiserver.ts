@@ -34,15 +34,17 @@ function setting(name: string): string {
 }
 
 /**
- * Starts a kube-apiserver on a free loopback port, with its own etcd prefix, cert dir and admin token, and waits
- * until /readyz answers. The caller must stop it even when a test fails, in an `after` hook:
+ * Starts a kube-apiserver on a free loopback port, with its own etcd prefix, cert dir and admin token (and the
+ * flags in `args`), and waits until /readyz answers. The caller must stop it even when a test fails, in an `after` hook:
  *
  *   const apiserver = await startPrivateApiserver();
  *   after(() => apiserver.stop());
  *
  * Should the test process exit without it, the apiserver is killed with it.
  */
-export async function startPrivateApiserver(): Promise<PrivateApiserver> {
+export async function startPrivateApiserver(
+  options: { readonly args?: readonly string[] } = {},
+): Promise<PrivateApiserver> {
   // Under the test bed's work dir, so that even a file left behind goes with the test bed.
   const dir = await mkdtemp(join(setting('TESTBED_WORK_DIR'), 'private-apiserver-'));
   const etcdPrefix = `/${basename(dir)}`;
@@ -52,7 +54,7 @@ export async function startPrivateApiserver(): Promise<PrivateApiserver> {
     dir,
     port: await freePort(),
     // Compaction is global to etcd: the shared apiserver does it already.
-    extraArgs: [`--etcd-prefix=${etcdPrefix}`, '--etcd-compaction-interval=0'],
+    extraArgs: [`--etcd-prefix=${etcdPrefix}`, '--etcd-compaction-interval=0', ...(options.args ?? [])],
   });
   let current: ServerProcess = await runApiserver(setup).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });

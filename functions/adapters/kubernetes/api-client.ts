@@ -1,6 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type RequestOptions, request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterApiError, Failure, type StatusDetails } from '../../core/errors.ts';
+import { DEFAULT_RATE_LIMIT, RequestThrottle } from './rate-limit.ts';
 
 export interface ApiRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -58,6 +61,22 @@ export interface ApiOptions {
   /** A request that has not finished after this long is abandoned as a transient failure (default 30 s). */
   readonly timeoutMs?: number;
   readonly maxSockets?: number;
+  /** The bound on this client's request rate, which clients of one cluster may share (default: its own). */
+  readonly throttle?: RequestThrottle;
+  /** How often a request the API server turns away (429) is sent again after its Retry-After (default 10). */
+  readonly throttledRetries?: number;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** Retry-After's seconds as the API server's priority and fairness sends them (1 s), bounded to 10 s. */
+function retryAfterMs(headers: IncomingHttpHeaders): number {
+  const seconds = Number(headers['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 10) * 1000 : 1000;
 }
 
 /**
@@ -72,6 +91,8 @@ export class KubernetesApi {
   readonly #agent: Agent;
   readonly #server: URL;
   readonly #timeoutMs: number;
+  readonly #throttle: RequestThrottle;
+  readonly #throttledRetries: number;
 
   /** `cluster` may be a KubeConfig (its current cluster), as tools and tests that hold one have it. */
   constructor(cluster: ClusterAccess | KubeConfig, options: ApiOptions = {}) {
@@ -79,13 +100,33 @@ export class KubernetesApi {
     this.#server = new URL(this.#access.server);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
+    this.#throttle = options.throttle ?? new RequestThrottle(DEFAULT_RATE_LIMIT);
+    this.#throttledRetries = options.throttledRetries ?? 10;
   }
 
-  async request<T>({ method, path, query, body, contentType }: ApiRequest): Promise<T> {
+  /**
+   * Sends the request within this client's rate, and again after its Retry-After (with jitter, so that the
+   * requests turned away together do not return together) while the API server answers 429 Too Many Requests,
+   * as client-go does: an overloaded API server queues Ferry instead of failing its deployment.
+   */
+  async request<T>(req: ApiRequest): Promise<T> {
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    for (let retries = this.#throttledRetries; ; retries--) {
+      await this.#throttle.take();
+      const answer = await this.#exchange(req, payload);
+      if (answer.status !== 429 || retries === 0) return this.#read<T>(req, answer);
+      const wait = retryAfterMs(answer.headers);
+      await sleep(wait + Math.random() * wait);
+    }
+  }
+
+  async #exchange(
+    { method, path, query, contentType }: ApiRequest,
+    payload: Buffer | undefined,
+  ): Promise<Answer> {
     const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
     for (const [key, value] of Object.entries(query ?? {}))
       if (value !== undefined) url.searchParams.set(key, value);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const { headers, tls } = await this.#access.credentials();
     // The TLS settings go with each request: the agent keeps a pool of kept-alive sockets per set of them.
     const options: RequestOptions = {
@@ -100,7 +141,7 @@ export class KubernetesApi {
           : { 'content-type': contentType ?? 'application/json', 'content-length': payload.length }),
       },
     };
-    const { status, text } = await send(url, options, payload, this.#timeoutMs).catch((error: unknown) => {
+    return send(url, options, payload, this.#timeoutMs).catch((error: unknown) => {
       // The socket error names an address; say which cluster it is, keeping the code for classification.
       throw Object.assign(
         new Failure(
@@ -111,6 +152,9 @@ export class KubernetesApi {
         { code: (error as NodeJS.ErrnoException).code },
       );
     });
+  }
+
+  #read<T>({ method, path }: ApiRequest, { status, text }: Answer): T {
     const parsed: unknown = text === '' || !text.startsWith('{') ? undefined : JSON.parse(text);
     if (status >= 200 && status < 300) return parsed as T;
     const statusObject = (parsed ?? {}) as {
@@ -138,14 +182,15 @@ function send(
   options: RequestOptions,
   payload: Buffer | undefined,
   timeoutMs: number,
-): Promise<{ status: number; text: string }> {
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
       });
       res.on('error', reject);
     });

@@ -4,6 +4,7 @@ import { errorMessage, Failure } from '../../core/errors.ts';
 import type { Cluster, ClusterConnector } from '../../core/ports.ts';
 import { type ClusterAccess, KubernetesApi, kubeConfigAccess } from './api-client.ts';
 import { KubernetesCluster } from './kubernetes-cluster.ts';
+import { DEFAULT_RATE_LIMIT, RequestThrottle } from './rate-limit.ts';
 
 type KubeconfigCluster = Extract<ClusterConfig, { type: 'kubeconfig' }>;
 
@@ -50,10 +51,12 @@ export interface ConnectorOptions {
 
 /**
  * Connections to the configured clusters, kept across invocations of a warm function and renewed before their
- * credentials expire.
+ * credentials expire. Each cluster's requests share one rate limit for the life of the process, renewals
+ * included.
  */
 export class KubernetesClusterConnector implements ClusterConnector {
   readonly #connections = new Map<string, Promise<Connection>>();
+  readonly #throttles = new Map<string, RequestThrottle>();
   readonly #options: ConnectorOptions;
 
   constructor(options: ConnectorOptions = {}) {
@@ -81,10 +84,15 @@ export class KubernetesClusterConnector implements ClusterConnector {
       config.type === 'eks' && eks !== undefined
         ? await eks(config)
         : await kubeconfigFile(config as KubeconfigCluster);
-    const api = new KubernetesApi(
-      access,
-      requestTimeoutMs === undefined ? {} : { timeoutMs: requestTimeoutMs },
-    );
+    let throttle = this.#throttles.get(config.name);
+    if (throttle === undefined) {
+      throttle = new RequestThrottle(DEFAULT_RATE_LIMIT);
+      this.#throttles.set(config.name, throttle);
+    }
+    const api = new KubernetesApi(access, {
+      throttle,
+      ...(requestTimeoutMs === undefined ? {} : { timeoutMs: requestTimeoutMs }),
+    });
     return { api, cluster: new KubernetesCluster(api), expiresAt };
   }
 
