@@ -90,10 +90,11 @@ export async function run(args: readonly string[]): Promise<number> {
   const format = oneOf(values['log-format'], 'log-format', 'serve', ['json', 'text']);
   const logger = createLogger({ format });
   const configPath = values.config ?? defaultConfigPath();
-  const config = await readConfig(configPath);
+  const stateDir = resolve(values['state-dir'] ?? defaultStateDir());
+  // Kept validated in the state directory, as the other commands keep it: a `status` after a start need not.
+  const config = await readConfig(configPath, stateDir);
   const schedule = values.reconcile ? reconcileSchedule(config, seconds) : undefined;
   const secrets = await openSecrets(values.secrets);
-  const stateDir = resolve(values['state-dir'] ?? defaultStateDir());
   const settings = { configPath, stateDir, host: values.host ?? '127.0.0.1', port, concurrency, schedule };
   return serveOn(settings, { config, secrets, logger });
 }
