@@ -1,7 +1,7 @@
 // Changes of a part's sync status published to an SNS topic: the event JSON as the message, and attributes that
 // subscriptions filter on (app, environment, part, status, event). A FIFO topic gets one message group per part
 // and the delivery id as its deduplication id.
-import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
 import { Failure } from '../../core/errors.ts';
 import type { SyncChange } from '../../core/model/feedback.ts';
 import { partId } from '../../core/model/part.ts';
@@ -22,16 +22,25 @@ export function topicNotifiers(env: NodeJS.ProcessEnv = process.env): Notifier[]
   return topicArn === undefined || topicArn === '' ? [] : [new SnsNotifier(topicArn)];
 }
 
+/** The SNS client is loaded with the first notification: a function without a topic never loads it. */
+const sdk = () => import('@aws-sdk/client-sns');
+
 export class SnsNotifier implements Notifier {
   readonly name = 'sns';
   readonly #topicArn: string;
-  readonly #sns: SNSClient;
+  #sns: SNSClient | undefined;
 
   constructor(topicArn: string, sns?: SNSClient) {
     this.#topicArn = topicArn;
-    this.#sns =
-      sns ??
-      new SNSClient({ requestHandler: { connectionTimeout: 2000, requestTimeout: NOTIFY_TIMEOUT_MS } });
+    this.#sns = sns;
+  }
+
+  async #client(): Promise<SNSClient> {
+    const { SNSClient } = await sdk();
+    this.#sns ??= new SNSClient({
+      requestHandler: { connectionTimeout: 2000, requestTimeout: NOTIFY_TIMEOUT_MS },
+    });
+    return this.#sns;
   }
 
   async notify(change: SyncChange): Promise<void> {
@@ -41,7 +50,8 @@ export class SnsNotifier implements Notifier {
       ? { MessageGroupId: partId(change.key), MessageDeduplicationId: message.id }
       : {};
     try {
-      await this.#sns.send(
+      const [sns, { PublishCommand }] = await Promise.all([this.#client(), sdk()]);
+      await sns.send(
         new PublishCommand({
           TopicArn: this.#topicArn,
           Subject: clip(`Ferry: ${headline(message)}`.replace(/[^\x20-\x7e]/g, '?'), SUBJECT_LENGTH),
