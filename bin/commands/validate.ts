@@ -11,7 +11,8 @@ import { openSecrets, readConfig } from '../inputs.ts';
 export const help = usage(
   'ferry validate [options]',
   `Validates a configuration file: prints OK and a summary, or each invalid field (exit code 1). Warns about
-what \`ferry serve\` would miss: secrets that are not set, kubeconfig files that do not exist, cron schedules.`,
+what \`ferry serve\` would miss: secrets that are not set, kubeconfig files that do not exist, a schedule
+whose times have all passed.`,
   [
     CONFIG_HELP,
     [
@@ -50,31 +51,36 @@ function summary(config: Config): string[] {
   ];
 }
 
+/** Where an environment deploys, what it follows (refs, or another environment) and what it waits for. */
 function describeEnvironment(env: EnvironmentConfig): string {
-  const trigger = [
+  const { follow } = env;
+  const what = [
+    `cluster ${env.cluster}`,
+    `namespace ${env.namespace}`,
     env.trigger.branches.length > 0 ? `branches ${env.trigger.branches.join(', ')}` : '',
     env.trigger.tags.length > 0 ? `tags ${env.trigger.tags.join(', ')}` : '',
-  ]
-    .filter((t) => t !== '')
-    .join('; ');
+    follow === undefined
+      ? ''
+      : `follows ${follow.environment}${follow.healthyFor === '0s' ? '' : ` once healthy for ${follow.healthyFor}`}`,
+    (env.dependsOn ?? []).length > 0
+      ? `depends on ${(env.dependsOn ?? []).map((d) => `${d.app}/${d.environment}`).join(', ')}`
+      : '',
+  ].filter((w) => w !== '');
   const flags = [
     env.suspend ? 'suspended' : '',
     env.autoSync ? '' : 'autoSync off',
     env.selfHeal ? 'selfHeal' : '',
     env.config === undefined ? '' : `config ${env.config.path}`,
   ].filter((f) => f !== '');
-  return `${env.name}: cluster ${env.cluster}, namespace ${env.namespace}, ${trigger}${flags.length === 0 ? '' : ` (${flags.join(', ')})`}`;
+  return `${env.name}: ${what.join(', ')}${flags.length === 0 ? '' : ` (${flags.join(', ')})`}`;
 }
 
 /** What `ferry serve` would refuse or miss: the schedule, the clusters, and each secret that is not set. */
 async function warnings(config: Config, secrets: SecretSource): Promise<string[]> {
   const found: string[] = [];
-  try {
-    const { warning } = parseSchedule(config.settings.reconcileSchedule);
-    if (warning !== undefined) found.push(warning);
-  } catch (error) {
-    found.push(`${errorMessage(error)}: \`ferry serve\` refuses it`);
-  }
+  // The configuration's own check refused every schedule the local mode cannot run; one may have no time left.
+  const { warning } = parseSchedule(config.settings.reconcileSchedule);
+  if (warning !== undefined) found.push(warning);
   for (const cluster of config.clusters) {
     if (cluster.type === 'eks') {
       found.push(`cluster ${cluster.name} is an EKS cluster: in local mode it needs AWS credentials`);

@@ -2,8 +2,6 @@
 // nothing, and deploys once it is ready; a follower deploys what the environment it follows has run healthily
 // long enough; the configuration refuses a cycle.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +15,7 @@ import { createJob, type DeployJob, type JobTrigger } from '../../functions/core
 import type { PartKey } from '../../functions/core/model/part.ts';
 import { type CheckDependencies, checkEnvironment } from '../../functions/core/reconcile/check.ts';
 import { createDeployQueue, receiveAll } from '../support/aws.ts';
+import { type CliResult, ferry } from '../support/cli.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
 import { withApps } from '../support/ordering.ts';
@@ -25,7 +24,6 @@ import { createNamespaces, testbedKubeConfig, uniqueName } from '../support/test
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
 
-const FERRY = new URL('../../bin/ferry.ts', import.meta.url).pathname;
 const MAIN = 'refs/heads/main';
 const push = (): JobTrigger => ({ kind: 'push', deliveryId: uniqueName('delivery'), provider: 'github' });
 const pin: JobTrigger = { kind: 'manual', requestedBy: 'tests', pin: true, overrideDeletionBudget: false };
@@ -187,15 +185,23 @@ describe('ordering: promotion between environments', () => {
 });
 
 describe('ordering: the configuration', () => {
-  test('ferry validate refuses a dependency cycle, naming it', async () => {
-    const environment = (name: string, extra: object) => ({
-      name,
-      cluster: 'laptop',
-      namespace: 'shop',
-      trigger: { branches: ['main'] },
-      ...extra,
-    });
-    const file = join(tmpdir(), `${uniqueName('cycle')}.yaml`);
+  const environment = (name: string, extra: object) => ({
+    name,
+    cluster: 'laptop',
+    namespace: 'shop',
+    trigger: { branches: ['main'] },
+    ...extra,
+  });
+  const app = (name: string, environments: object[]) => ({
+    name,
+    repository: 'shop',
+    path: name,
+    environments,
+  });
+
+  /** `ferry validate` of a configuration with these apps. */
+  async function validate(apps: object[]): Promise<CliResult> {
+    const file = join(tmpdir(), `${uniqueName('ordering')}.yaml`);
     await writeFile(
       file,
       stringify({
@@ -208,33 +214,46 @@ describe('ordering: the configuration', () => {
           },
         ],
         clusters: [{ name: 'laptop', type: 'kubeconfig' }],
-        apps: [
-          {
-            name: 'web',
-            repository: 'shop',
-            path: 'web',
-            environments: [environment('staging', { dependsOn: [{ app: 'db', environment: 'staging' }] })],
-          },
-          {
-            name: 'db',
-            repository: 'shop',
-            path: 'db',
-            environments: [environment('staging', { dependsOn: [{ app: 'web', environment: 'staging' }] })],
-          },
-        ],
+        apps,
       }),
     );
-    const child = spawn(process.execPath, [FERRY, 'validate', '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    for (const stream of [child.stdout, child.stderr])
-      stream.on('data', (chunk: Buffer) => (output += chunk));
-    const [code] = (await once(child, 'close')) as [number];
-    assert.equal(code, 1, output);
+    return ferry(['validate', '--config', file]);
+  }
+
+  test('ferry validate refuses a dependency cycle, naming it', async () => {
+    const { code, stderr } = await validate([
+      app('web', [environment('staging', { dependsOn: [{ app: 'db', environment: 'staging' }] })]),
+      app('db', [environment('staging', { dependsOn: [{ app: 'web', environment: 'staging' }] })]),
+    ]);
+    assert.equal(code, 1, stderr);
     assert.match(
-      output,
+      stderr,
       /apps\[0\]\.environments\[0\]\.dependsOn: dependency cycle: web\/staging → db\/staging → web\/staging/,
     );
+  });
+
+  test("ferry validate's summary says what each environment follows and depends on", async () => {
+    const { code, stdout, stderr } = await validate([
+      app('web', [
+        environment('staging', { dependsOn: [{ app: 'db', environment: 'staging' }] }),
+        {
+          ...environment('production', {}),
+          trigger: undefined,
+          follow: { environment: 'staging', healthyFor: '10m' },
+        },
+      ]),
+      app('db', [environment('staging', {})]),
+    ]);
+    assert.equal(code, 0, stderr);
+    const lines = stdout.split('\n');
+    assert.ok(
+      lines.includes('    staging: cluster laptop, namespace shop, branches main, depends on db/staging'),
+      stdout,
+    );
+    assert.ok(
+      lines.includes('    production: cluster laptop, namespace shop, follows staging once healthy for 10m'),
+      stdout,
+    );
+    assert.ok(lines.includes('    staging: cluster laptop, namespace shop, branches main'), stdout);
   });
 });
