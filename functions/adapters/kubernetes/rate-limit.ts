@@ -9,11 +9,11 @@ export interface RateLimit {
 /**
  * Ferry's default, per cluster and process. client-go's default (5/s, bursts of 10, raised to 50 and 100 by
  * controllers) assumes a controller that runs forever; a deployment is a short burst whose every object needs a
- * dry-run and an apply. 400/s with bursts of 800 lets a 300-object first apply run unthrottled, while a runaway
- * (hundreds of checks in one warm reconciler, a retry storm) stays bounded. The API server's own priority and
- * fairness still queues what one client sends beyond its share.
+ * dry-run and an apply. What keeps the API server healthy is the bound on requests in flight (16 a process, ten
+ * workers) and the retries of what it turns away; this rate, at which a 1,000-object first apply runs
+ * unthrottled, stops a runaway (a retry storm, hundreds of checks in one warm process) from going further.
  */
-export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 400, burst: 800 };
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 1000, burst: 2000 };
 
 /**
  * A token bucket as the generic cell rate algorithm: each request reserves the next slot in arrival order, and
