@@ -27,6 +27,7 @@ import {
   quickNote,
   ratio,
   recordRequests,
+  removeSets,
   startLatencyProxy,
   table,
   testbedCluster,
@@ -125,6 +126,7 @@ async function measure(rttMs: number): Promise<{ rttMs: number; rows: [string, R
     const kubectlAgain = await kubectlApply(sets.kubectl.dir, kubeconfig);
     again.kubectl = { ms: kubectlAgain.ms, requests: String(kubectlAgain.requests) };
     rows.push([`${size.objects} first apply`, first], [`${size.objects} re-apply`, again]);
+    await removeSets(direct, Object.values(sets));
   }
   api.close();
   await proxy?.stop();
@@ -167,6 +169,6 @@ console.log(
   '\nferry fresh process: wall time of a new Node process (start, imports, discovery, render, apply), as a cold ' +
     'worker or `ferry deploy` pays it; kubectl: a new process per run, its discovery cache warm (as on an ' +
     "operator's machine), counted from its -v=6 log. Both reach the API server through the same proxy. Peak: the " +
-    'most requests Ferry sent in one second (no client-side rate limit bounds them; 16 connections at most).',
+    'most requests Ferry sent in one second (within its client-side limit of 1,000/s, bursts of 2,000; 16 connections at most).',
 );
 quickNote();

@@ -328,7 +328,7 @@ table([
   ],
 ]);
 console.log(
-  `  API requests of a round: ${describeRequests(round.sent)}; no client-side rate limit bounds them`,
+  `  API requests of a round: ${describeRequests(round.sent)}; each process within 1,000/s (bursts of 2,000)`,
 );
 console.log(
   `  at this rate a tick of ${PARTS} parts takes ${((PARTS / checksPerMinute) * 60).toFixed(0)} s of checking, ` +
