@@ -4,18 +4,12 @@
 // started, the requests sent and the process's peak resident memory. Given the file of a previous inventory,
 // it re-applies; given `inventoryOut`, it writes the new inventory there. Nothing else runs in this process.
 import { readFile, writeFile } from 'node:fs/promises';
+import { KubernetesClusterConnector } from '../functions/adapters/kubernetes/cluster-connector.ts';
 import { layerManifestTools } from '../functions/adapters/tools/layer-tools.ts';
 import { applyRevision } from '../functions/core/apply/engine.ts';
 import type { InventoryEntry } from '../functions/core/model/inventory.ts';
 import { render } from '../functions/core/source/render.ts';
-import {
-  describeRequests,
-  type EngineChildResult,
-  kubeConfigOf,
-  peakRate,
-  recordRequests,
-  testbedCluster,
-} from './support.ts';
+import { describeRequests, type EngineChildResult, peakRate, recordRequests } from './requests.ts';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as {
   dir: string;
@@ -26,7 +20,13 @@ const options = JSON.parse(process.argv[2] ?? '{}') as {
 };
 const requests = recordRequests();
 const started = performance.now();
-const { api, cluster } = testbedCluster(kubeConfigOf(options.kubeconfig));
+// As `ferry deploy` and the local mode reach a cluster: the connector, reading the kubeconfig.
+const connector = new KubernetesClusterConnector();
+const cluster = await connector.connect({
+  name: 'bench',
+  type: 'kubeconfig',
+  kubeconfig: options.kubeconfig,
+});
 const previous =
   options.previous === undefined
     ? []
@@ -44,7 +44,7 @@ const applied = await applyRevision(objects, {
   ignore: [],
 });
 const ended = performance.now();
-api.close();
+connector.close();
 if (options.inventoryOut !== undefined)
   await writeFile(options.inventoryOut, JSON.stringify(applied.inventory));
 const sent = requests.take();

@@ -3,13 +3,9 @@
 // validate, apply) in a fresh process, and `kubectl apply --server-side` on the same objects; each measured in a
 // process of its own.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { SqsJobQueue } from '../functions/adapters/aws/sqs-job-queue.ts';
 import { createJob } from '../functions/core/model/job.ts';
-import { testbed, uniqueName } from '../test/support/testbed.ts';
+import { uniqueName } from '../test/support/testbed.ts';
 import { createSite, invokeBundle } from './site.ts';
 import {
   bundleFunction,
@@ -27,48 +23,6 @@ import {
 const OBJECTS = pick(1000, 200);
 const GOAL_BYTES = 128 * 1024 * 1024;
 
-/**
- * NODE_OPTIONS for the worker's process that make it reach the test bed as it reaches an EKS cluster. The stack's
- * worker gets a server, a CA and a token it signs from DescribeCluster and never loads `@kubernetes/client-node`;
- * the site's cluster is a kubeconfig, whose reading loads it (over 100 MB of this process's peak here). A module hook,
- * registered in the process's own thread, puts in its place a stand-in of its `KubeConfig` that gives what the
- * EKS path gives: the test bed's server, its CA and a bearer token.
- */
-async function asOnEks(): Promise<string> {
-  const { kubeServer, kubeCaFile, kubeToken } = testbed();
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-eks-'));
-  const standIn = join(dir, 'kube-config.mjs');
-  await writeFile(
-    standIn,
-    `import { readFileSync } from 'node:fs';
-export class KubeConfig {
-  loadFromDefault() {}
-  loadFromFile() {}
-  setCurrentContext() {}
-  getCurrentCluster() { return { name: 'testbed', server: ${JSON.stringify(kubeServer)} }; }
-  async applyToHTTPSOptions(options) {
-    this.ca ??= readFileSync(${JSON.stringify(kubeCaFile)});
-    options.ca = this.ca;
-    options.headers = { ...options.headers, authorization: ${JSON.stringify(`Bearer ${kubeToken}`)} };
-  }
-}
-`,
-  );
-  const hook = join(dir, 'hook.mjs');
-  await writeFile(
-    hook,
-    `import { registerHooks } from 'node:module';
-registerHooks({
-  resolve: (specifier, context, next) =>
-    specifier === '@kubernetes/client-node'
-      ? { url: ${JSON.stringify(pathToFileURL(standIn).href)}, shortCircuit: true }
-      : next(specifier, context),
-});
-`,
-  );
-  return `--import=${pathToFileURL(hook).href}`;
-}
-
 // The worker's bundle, one job of an app of OBJECTS objects (a third of them Deployments) in one namespace.
 const site = await createSite({ apps: 1, objectsPerApp: OBJECTS });
 const app = site.apps[0] ?? '';
@@ -82,10 +36,7 @@ await new SqsJobQueue(site.deployQueueUrl).enqueue([
 ]);
 const worker = await bundleFunction(FUNCTION_ENTRIES.worker, 'worker', site.env.FERRY_CONFIG_JSON);
 const rollouts = site.rollouts();
-const job = await invokeBundle(worker.file, 'worker', await site.receiveJobs(), {
-  ...site.env,
-  NODE_OPTIONS: await asOnEks(),
-});
+const job = await invokeBundle(worker.file, 'worker', await site.receiveJobs(), site.env);
 await rollouts.stop();
 if (((job.result as { batchItemFailures?: unknown[] }).batchItemFailures ?? []).length > 0)
   throw new Error('the worker failed its job');
@@ -110,8 +61,8 @@ const kubectlPeak = Number(kubectl.stdout.trim()) * 1024;
 
 console.log(
   `${OBJECTS} objects (Deployments, Services, ConfigMaps), first apply; each in a process of its own, the Node.js ` +
-    "runtime and every module loaded included; the worker reaches the test bed as it reaches EKS (client-node's " +
-    'KubeConfig stood in for by the server, CA and token the EKS path gives)',
+    'runtime and every module loaded included; the worker reads the test bed from a kubeconfig of a server, its CA ' +
+    'and a token (what the EKS path gives), without @kubernetes/client-node, as on EKS',
 );
 const row = (name: string, bytes: number, goal: boolean) => [
   name,

@@ -1,9 +1,12 @@
 // How the API client reaches a cluster: its own ClusterAccess (as the functions build it for EKS, without
 // @kubernetes/client-node), a KubeConfig converted to one, and the connector's sources.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import {
   type ClusterAccess,
   KubernetesApi,
@@ -115,6 +118,43 @@ describe('the cluster connector', () => {
         message: 'cluster gone: kubeconfig /nonexistent/kubeconfig does not exist',
       },
     );
+  });
+
+  test('a kubeconfig whose user runs an exec plugin is read by client-node, and reaches the cluster', async (t) => {
+    const { kubeServer, kubeCaFile, kubeToken } = testbed();
+    const credential = {
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: kubeToken },
+    };
+    const file = join(await mkdtemp(join(tmpdir(), 'ferry-exec-')), 'config');
+    await writeFile(
+      file,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'bed', cluster: { server: kubeServer, 'certificate-authority': kubeCaFile } }],
+        users: [
+          {
+            name: 'plugin',
+            user: {
+              exec: {
+                apiVersion: 'client.authentication.k8s.io/v1',
+                command: process.execPath,
+                args: ['-e', `console.log(${JSON.stringify(JSON.stringify(credential))})`],
+                interactiveMode: 'Never',
+              },
+            },
+          },
+        ],
+        contexts: [{ name: 'bed', context: { cluster: 'bed', user: 'plugin' } }],
+        'current-context': 'bed',
+      }),
+    );
+    const connector = new KubernetesClusterConnector();
+    t.after(() => connector.close());
+    const cluster = await connector.connect({ name: 'exec', type: 'kubeconfig', kubeconfig: file });
+    assert.equal((await cluster.resourceType('v1', 'ConfigMap'))?.namespaced, true);
   });
 
   test('refuses an EKS cluster where it has no way to reach one', async () => {

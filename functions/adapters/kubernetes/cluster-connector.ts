@@ -3,6 +3,7 @@ import type { ClusterConfig } from '../../core/config.ts';
 import { errorMessage, Failure } from '../../core/errors.ts';
 import type { Cluster, ClusterConnector } from '../../core/ports.ts';
 import { type ClusterAccess, KubernetesApi, kubeConfigAccess } from './api-client.ts';
+import { kubeconfigPath, staticKubeconfigAccess } from './kubeconfig.ts';
 import { KubernetesCluster } from './kubernetes-cluster.ts';
 import { DEFAULT_RATE_LIMIT, RequestThrottle } from './rate-limit.ts';
 
@@ -23,18 +24,28 @@ const CLIENT_NODE = '@kubernetes/client-node';
 /** A kubeconfig file's cluster (local mode): the file named, else `KUBECONFIG` or `~/.kube/config`. */
 export const kubeconfigFile: ClusterAccessSource<KubeconfigCluster> = async (config) => {
   try {
-    const { KubeConfig } = (await import(CLIENT_NODE)) as typeof import('@kubernetes/client-node');
-    const kubeConfig = new KubeConfig();
-    if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
-    else if (!existsSync(config.kubeconfig))
+    if (config.kubeconfig !== undefined && !existsSync(config.kubeconfig))
       throw new Error(`kubeconfig ${config.kubeconfig} does not exist`);
-    else kubeConfig.loadFromFile(config.kubeconfig);
-    if (config.context !== undefined) kubeConfig.setCurrentContext(config.context);
-    return { access: kubeConfigAccess(kubeConfig, config.name), expiresAt: Number.POSITIVE_INFINITY };
+    const file = kubeconfigPath(config.kubeconfig);
+    const plain =
+      file !== undefined && existsSync(file)
+        ? await staticKubeconfigAccess(file, config.name, config.context)
+        : undefined;
+    return { access: plain ?? (await clientNodeAccess(config)), expiresAt: Number.POSITIVE_INFINITY };
   } catch (error) {
     throw new Failure('configuration', `cluster ${config.name}: ${errorMessage(error)}`);
   }
 };
+
+/** The kubeconfig as client-node reads it: exec plugins, auth providers and in-cluster configuration too. */
+async function clientNodeAccess(config: KubeconfigCluster): Promise<ClusterAccess> {
+  const { KubeConfig } = (await import(CLIENT_NODE)) as typeof import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(config.kubeconfig);
+  if (config.context !== undefined) kubeConfig.setCurrentContext(config.context);
+  return kubeConfigAccess(kubeConfig, config.name);
+}
 
 interface Connection {
   readonly cluster: Cluster;
