@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { layerManifestTools } from '../../functions/adapters/tools/layer-tools.ts';
 import { classify } from '../../functions/core/errors.ts';
 import type { ManifestTools } from '../../functions/core/ports.ts';
-import { parseManifests, RenderError, render } from '../../functions/core/source/render.ts';
+import {
+  MAX_PLAIN_MANIFEST_BYTES,
+  parseManifests,
+  RenderError,
+  render,
+} from '../../functions/core/source/render.ts';
 
 describe('parsing manifests', () => {
   test('multi-document YAML and List kinds become objects; empty documents are skipped', () => {
@@ -86,6 +91,24 @@ describe('rendering a directory', () => {
         return true;
       });
     }
+  });
+
+  test('a plain directory of more manifest bytes than Ferry reads is refused before any is parsed', async () => {
+    await write({
+      'huge/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n',
+      'huge/b.yaml': '',
+    });
+    // A sparse file: its size is what counts, and no test machine writes the bytes.
+    await truncate(join(root, 'huge/b.yaml'), MAX_PLAIN_MANIFEST_BYTES);
+    await assert.rejects(render(request('huge'), tools), (error: unknown) => {
+      assert.ok(error instanceof RenderError);
+      assert.equal(classify(error), 'rejected');
+      assert.match(
+        error.message,
+        /huge holds 129 MiB of manifests, more than the 128 MiB Ferry reads; split it/,
+      );
+      return true;
+    });
   });
 
   test('a Kustomize directory that does not build is a rejected render naming the tool', async () => {

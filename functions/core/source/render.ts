@@ -54,11 +54,25 @@ export async function render(request: RenderRequest, tools: ManifestTools): Prom
   }
 }
 
+/**
+ * The most manifest bytes a plain directory may hold: parsed, they take several times their size in memory, and
+ * the worker must keep them with room to spare (10,000 objects, the most one part holds, of 6 KB each are 60 MB).
+ */
+export const MAX_PLAIN_MANIFEST_BYTES = 128 * 1024 * 1024;
+
 async function renderPlain(root: string, dir: string): Promise<KubeObject[]> {
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile() && /\.(ya?ml|json)$/i.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(file)).size;
+  if (bytes > MAX_PLAIN_MANIFEST_BYTES) {
+    const mib = (n: number) => `${Math.ceil(n / 1024 / 1024)} MiB`;
+    throw new RenderError(
+      `${relative(root, dir)} holds ${mib(bytes)} of manifests, more than the ${mib(MAX_PLAIN_MANIFEST_BYTES)} Ferry reads; split it into several apps`,
+    );
+  }
   const objects: KubeObject[] = [];
   for (const file of files)
     objects.push(...parseManifests(await readFile(file, 'utf8'), relative(root, file)));
