@@ -79,7 +79,7 @@ describe('a kubeconfig read without client-node', () => {
     assert.deepEqual((await access?.credentials())?.headers, { authorization: 'Bearer other-token' });
   });
 
-  test('what it leaves to client-node: exec, auth providers, token files, passwords, proxies, unknown contexts', async () => {
+  test('what it leaves to client-node: exec, auth providers, token files, passwords, unknown contexts', async () => {
     const exec = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws' } };
     for (const user of [
       exec,
@@ -88,9 +88,15 @@ describe('a kubeconfig read without client-node', () => {
       { username: 'a', password: 'b' },
     ])
       assert.equal(await staticKubeconfigAccess(await kubeconfig({}, user), 'local', undefined), undefined);
-    const proxied = await kubeconfig({ 'proxy-url': 'http://proxy:3128' }, { token: 't' });
-    assert.equal(await staticKubeconfigAccess(proxied, 'local', undefined), undefined);
     assert.equal(await staticKubeconfigAccess(await kubeconfig({}, {}), 'local', 'nowhere'), undefined);
+  });
+
+  test('a proxy, which no request would go through, is refused', async () => {
+    const proxied = await kubeconfig({ 'proxy-url': 'http://proxy:3128' }, { token: 't' });
+    await assert.rejects(staticKubeconfigAccess(proxied, 'local', undefined), {
+      message:
+        'its proxy-url is not supported: Ferry reaches the API server https://main.example:6443 directly',
+    });
   });
 
   test('which file: the one named, else KUBECONFIG if it lists one, else ~/.kube/config', (t) => {

@@ -1,7 +1,6 @@
 // A kubeconfig file read as most are written: a server with its CA, and a bearer token or a client certificate.
 // `@kubernetes/client-node` takes about 0.7 s to import, most of a CLI command's start; it is loaded only for
-// what this reader leaves to it: exec plugins, auth providers, token files, basic authentication, proxies, merged
-// files.
+// what this reader leaves to it: exec plugins, auth providers, token files, basic authentication, merged files.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -60,6 +59,9 @@ export async function staticKubeconfigAccess(
   const cluster = entry(document?.clusters, chosen?.cluster, 'cluster');
   const user = entry(document?.users, chosen?.user, 'user') ?? {};
   const server = string(cluster?.server);
+  // Neither this client nor client-node's credentials as it takes them go through a proxy: say so, not ignore it.
+  if (cluster?.['proxy-url'] !== undefined)
+    throw new Error(`its proxy-url is not supported: Ferry reaches the API server ${server ?? ''} directly`);
   if (cluster === undefined || server === undefined || !only(cluster, CLUSTER_KEYS) || !only(user, USER_KEYS))
     return undefined;
   const base = dirname(resolve(file));
