@@ -18,25 +18,40 @@ const relativePath = z
 
 const globs = z.array(z.string().min(1)).default([]);
 
-const repository = z.strictObject({
-  name,
-  /** Clone URL over HTTPS, e.g. `https://github.com/acme/shop.git`. */
-  url: z.url({ protocol: /^https?$/ }).refine((url) => {
-    const { username, password } = new URL(url);
-    return username === '' && password === '';
-  }, 'must not carry credentials: put the token in a secret named by tokenSecret'),
-  /** `bitbucket` is Bitbucket Cloud, `bitbucket-server` Bitbucket Data Center (and Server); Forgejo is `gitea`. */
-  provider: z.enum(PROVIDERS),
-  /**
-   * Name of the Secrets Manager secret holding the webhook secret. Its value is the secret itself, or a JSON
-   * array of secrets, all accepted, while one is rotated.
-   */
-  webhookSecret: z.string().min(1),
-  /** Name of the Secrets Manager secret holding a token that can read the repository; none for a public one. */
-  tokenSecret: z.string().min(1).optional(),
-  /** Name of the secret holding a token that may post commit statuses (default: `tokenSecret`). */
-  statusTokenSecret: z.string().min(1).optional(),
-});
+const repository = z
+  .strictObject({
+    name,
+    /** Clone URL over HTTPS, e.g. `https://github.com/acme/shop.git`. */
+    url: z.url({ protocol: /^https?$/ }).refine((url) => {
+      const { username, password } = new URL(url);
+      return username === '' && password === '';
+    }, 'must not carry credentials: put the token in a secret named by tokenSecret'),
+    /** `bitbucket` is Bitbucket Cloud, `bitbucket-server` Bitbucket Data Center (and Server); Forgejo is `gitea`. */
+    provider: z.enum(PROVIDERS),
+    /**
+     * Name of the Secrets Manager secret holding the webhook secret. Its value is the secret itself, or a JSON
+     * array of secrets, all accepted, while one is rotated.
+     */
+    webhookSecret: z.string().min(1),
+    /** Name of the Secrets Manager secret holding a token that can read the repository; none for a public one. */
+    tokenSecret: z.string().min(1).optional(),
+    /** Name of the secret holding a token that may post commit statuses (default: `tokenSecret`). */
+    statusTokenSecret: z.string().min(1).optional(),
+    /**
+     * GitLab's API, where the clone URL cannot tell it: a GitLab under a relative URL root
+     * (`https://git.example.com/gitlab/api/v4`). Every other host's is found from the clone URL.
+     */
+    apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .refine((r) => r.apiUrl === undefined || r.provider === 'gitlab', {
+    message: "is read for GitLab only: the other hosts' APIs are found from the clone URL; remove it",
+    path: ['apiUrl'],
+  })
+  .refine((r) => r.apiUrl === undefined || /\/api\/v4\/?$/.test(new URL(r.apiUrl).pathname), {
+    message:
+      "must be the URL of GitLab's API, ending in /api/v4 (e.g. https://git.example.com/gitlab/api/v4)",
+    path: ['apiUrl'],
+  });
 
 const eksCluster = z.strictObject({
   name,

@@ -109,6 +109,46 @@ describe('GitLab commit statuses, against the documented parameters', () => {
   });
 });
 
+describe('a GitLab under a relative URL root', () => {
+  test('statuses go to the configured apiUrl, for the project named after the root', async (t) => {
+    const rooted = await startGitLabContract({
+      project: 'acme/platform',
+      projectId: 21,
+      token: TOKEN,
+      root: '/gitlab',
+    });
+    t.after(() => rooted.close());
+    const under: RepositoryConfig = {
+      ...repository,
+      url: `${rooted.url}/gitlab/acme/platform.git`,
+      apiUrl: `${rooted.url}/gitlab/api/v4`,
+    };
+    const commit = sha(4);
+    await reporter.post(under, TOKEN, posted(commit, 'success'));
+    assert.deepEqual(rooted.violations, []);
+    assert.deepEqual(
+      rooted.statuses.map((s) => [s.sha, s.status]),
+      [[commit, 'success']],
+    );
+    // Without the apiUrl, the root is taken for a group: GitLab has no such project.
+    const refused = await failureOf(
+      reporter.post({ ...under, apiUrl: undefined }, TOKEN, posted(commit, 'failure')),
+    );
+    assert.equal(classify(refused), 'configuration');
+  });
+
+  test("a clone URL outside the apiUrl's root is refused, naming the form expected", async () => {
+    const outside = {
+      ...repository,
+      url: 'https://git.example.com/acme/platform.git',
+      apiUrl: 'https://git.example.com/gitlab/api/v4',
+    };
+    const refused = await failureOf(reporter.post(outside, TOKEN, posted(sha(5), 'success')));
+    assert.equal(classify(refused), 'configuration');
+    assert.match(refused.message, /expected https:\/\/<host>\/gitlab\/<group>/);
+  });
+});
+
 describe("GitLab's refusals", () => {
   test('a refused token and an unknown project are configuration failures, with the answer', async () => {
     const refused = await failureOf(reporter.post(repository, 'glpat-wrong', posted(sha(4), 'success')));

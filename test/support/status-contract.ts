@@ -619,11 +619,14 @@ export async function startGitLabContract(options: {
   project: string;
   projectId: number;
   token: string;
+  /** A relative URL root the server is under (`/gitlab`), as GitLab's `relative_url_root` puts it. */
+  root?: string;
 }): Promise<GitLabContract> {
   const statuses: GitLabStatus[] = [];
+  const statusPath = new RegExp(`^${options.root ?? ''}/api/v4/projects/([^/]+)/statuses/([^/]+)$`);
   const server = await startContract(
     (request, found) => {
-      const match = /^\/api\/v4\/projects\/([^/]+)\/statuses\/([^/]+)$/.exec(request.path);
+      const match = statusPath.exec(request.path);
       if (match === null || request.method !== 'POST') {
         found.push(`${request.method} ${request.path}: not POST /api/v4/projects/:id/statuses/:sha`);
         return { status: 404, body: { error: '404 Not Found' } };

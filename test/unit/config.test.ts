@@ -94,6 +94,23 @@ describe('configuration', () => {
     assert.doesNotMatch(message, /ghp_secret/, 'the error does not repeat the token');
   });
 
+  test("a repository's apiUrl is GitLab's API, for GitLab only", () => {
+    const withApi = (provider: string, apiUrl: string) => ({
+      ...valid,
+      repositories: [{ ...valid.repositories[0], provider, apiUrl }],
+    });
+    const rooted = parseConfig(withApi('gitlab', 'https://git.example.com/gitlab/api/v4'));
+    assert.equal(rooted.repositories[0]?.apiUrl, 'https://git.example.com/gitlab/api/v4');
+    assert.match(
+      errorOf(withApi('github', 'https://git.example.com/api/v3')),
+      /repositories\[0\]\.apiUrl: is read for GitLab only/,
+    );
+    assert.match(
+      errorOf(withApi('gitlab', 'https://git.example.com/gitlab')),
+      /repositories\[0\]\.apiUrl: must be the URL of GitLab's API, ending in \/api\/v4/,
+    );
+  });
+
   test('a deletion budget is a count or a percentage', () => {
     const withBudget = (deletionBudget: unknown) => {
       const input = structuredClone(valid);

@@ -43,7 +43,11 @@ export class GitLabPullRequests implements PullRequestHost {
 
   async findComment(repository: RepositoryConfig, token: string, pullRequest: number, marker: string) {
     const identity = await this.#identities.of(token, async () => {
-      const user = await this.#send('GET', `${gitlabProject(repository.url).apiUrl}/user`, token);
+      const user = await this.#send(
+        'GET',
+        `${gitlabProject(repository.url, repository.apiUrl).apiUrl}/user`,
+        token,
+      );
       return stringOf((user as { username?: unknown } | undefined)?.username);
     });
     const url = `${mergeRequestUrl(repository, pullRequest)}/notes`;
@@ -81,6 +85,6 @@ export class GitLabPullRequests implements PullRequestHost {
 
 /** The merge request's resource: the project by its URL-encoded path, the merge request by its iid. */
 function mergeRequestUrl(repository: RepositoryConfig, iid: number): string {
-  const { apiUrl, path } = gitlabProject(repository.url);
+  const { apiUrl, path } = gitlabProject(repository.url, repository.apiUrl);
   return `${apiUrl}/projects/${encodeURIComponent(path)}/merge_requests/${iid}`;
 }

@@ -42,7 +42,7 @@ export class GitLabReporter implements StatusReporter {
   /** Without a token there is nothing to post with: GitLab takes statuses from project members only. */
   async post(repository: RepositoryConfig, token: string | undefined, status: PostedStatus): Promise<void> {
     if (token === undefined) return;
-    const { apiUrl, path } = gitlabProject(repository.url);
+    const { apiUrl, path } = gitlabProject(repository.url, repository.apiUrl);
     const ref = shortRef(status.ref);
     await requestJson(
       {

@@ -59,11 +59,25 @@ export function giteaRepository(url: string): OwnedRepository {
   return { apiUrl: `${origin}${subPath}/api/v1`, owner, repo };
 }
 
-/** GitLab: `<host>/api/v4`, the project being its whole path (groups and subgroups included). */
-export function gitlabProject(url: string): { readonly apiUrl: string; readonly path: string } {
+/**
+ * GitLab: `<host>/api/v4`, the project being its whole path (groups and subgroups included); or, under a relative
+ * URL root, the `apiUrl` configured (`<host>/<root>/api/v4`), the project being the path after that root.
+ */
+export function gitlabProject(
+  url: string,
+  apiUrl?: string,
+): { readonly apiUrl: string; readonly path: string } {
   const { origin, segments } = partsOf(url);
-  if (segments.length < 2) throw unreadable(url, 'https://<host>/<group>[/<subgroup>...]/<project>.git');
-  return { apiUrl: `${origin}/api/v4`, path: segments.join('/') };
+  const root = apiUrl === undefined ? [] : partsOf(apiUrl).segments.slice(0, -2);
+  const inRoot = root.every((segment, i) => segments[i] === segment);
+  if (!inRoot || segments.length < root.length + 2) {
+    const prefix = root.map((s) => `/${s}`).join('');
+    throw unreadable(url, `https://<host>${prefix}/<group>[/<subgroup>...]/<project>.git`);
+  }
+  return {
+    apiUrl: apiUrl?.replace(/\/+$/, '') ?? `${origin}/api/v4`,
+    path: segments.slice(root.length).join('/'),
+  };
 }
 
 /** Bitbucket Cloud's API, for every repository on bitbucket.org. */
