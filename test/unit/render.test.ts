@@ -44,6 +44,10 @@ describe('parsing manifests', () => {
       /a\.yaml \(document 1\): apiVersion is missing/,
     );
     assert.throws(
+      () => parseManifests('apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-}\n', 'a.yaml'),
+      /a\.yaml \(document 1\): metadata\.generateName is not supported \(server-side apply needs a name\): set metadata\.name/,
+    );
+    assert.throws(
       () => parseManifests('apiVersion: v1\nkind: ConfigMap\n', 'a.yaml'),
       /metadata\.name is missing/,
     );

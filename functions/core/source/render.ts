@@ -121,7 +121,13 @@ function checkObject(value: unknown, where: string): KubeObject {
     throw new RenderError(`${where}: apiVersion is missing`);
   if (typeof kind !== 'string' || kind === '') throw new RenderError(`${where}: kind is missing`);
   if (!isObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
-    throw new RenderError(`${where}: metadata.name is missing`);
+    // Argo CD and Helm create hooks named by generateName; server-side apply needs the name itself.
+    const generated = isObject(metadata) && typeof metadata.generateName === 'string';
+    throw new RenderError(
+      generated
+        ? `${where}: metadata.generateName is not supported (server-side apply needs a name): set metadata.name (each deployment creates its hooks afresh, the last one's deleted first)`
+        : `${where}: metadata.name is missing`,
+    );
   }
   return value as KubeObject;
 }
