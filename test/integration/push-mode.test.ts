@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { handler as webhook } from '../../functions/webhook/handler.ts';
 import { handler as worker } from '../../functions/worker/handler.ts';
 import { createDeployQueue } from '../support/aws.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
+import { sqsEvent } from '../support/sqs-worker.ts';
 import { createNamespaces, testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 import { apiEvent, githubDelivery, githubPush, lambdaContext } from '../support/webhooks.ts';
 
@@ -54,26 +54,7 @@ test('a signed GitHub push is verified, enqueued, deployed by the worker and rec
     }),
   );
   assert.equal(Messages.length, 1);
-  const event: SQSEvent = {
-    Records: Messages.map((m) => ({
-      messageId: m.MessageId ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
-        SenderId: m.Attributes?.SenderId ?? '',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-        MessageGroupId: m.Attributes?.MessageGroupId ?? '',
-        MessageDeduplicationId: m.Attributes?.MessageDeduplicationId ?? '',
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:deploy.fifo',
-      awsRegion: 'us-east-1',
-    })),
-  };
+  const event = sqsEvent(queueUrl, Messages);
   assert.equal(event.Records[0]?.attributes.MessageGroupId, `${fixture.app}/staging/app`);
   const response = await worker(event, lambdaContext());
   assert.deepEqual(response.batchItemFailures, []);

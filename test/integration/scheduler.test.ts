@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, ScheduledEvent, SQSEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { parseConfig } from '../../functions/core/config.ts';
 import { planChecks } from '../../functions/core/reconcile/schedule.ts';
 import { handler as reconcilerHandler } from '../../functions/reconciler/handler.ts';
@@ -10,6 +10,7 @@ import { handler as schedulerHandler } from '../../functions/scheduler/handler.t
 import { createDeployQueue, receiveAll } from '../support/aws.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
+import { messagesEvent } from '../support/sqs-worker.ts';
 import { uniqueName } from '../support/testbed.ts';
 
 const context = {
@@ -65,24 +66,8 @@ describe('reconciler', () => {
     process.env.FERRY_TABLE_NAME = fixture.table;
     process.env.FERRY_QUEUE_URL = await createDeployQueue();
     const [{ check } = { check: undefined }] = planChecks(fixture.deps.config, 'tick-2', new Date(), () => 0);
-    const event: SQSEvent = {
-      Records: [JSON.stringify(check), 'garbage'].map((body, i) => ({
-        messageId: `m-${i}`,
-        receiptHandle: 'r',
-        body,
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 's',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:checks',
-        awsRegion: 'us-east-1',
-      })),
-    };
+    const checks = 'https://sqs.us-east-1.amazonaws.com/123456789012/checks';
+    const event = messagesEvent(checks, [[JSON.stringify(check)], ['garbage']]);
     const response = await reconcilerHandler(event, context);
     assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: 'm-1' }]);
     const state = await fixture.store.get({ app: fixture.app, environment: 'staging', part: 'app' });

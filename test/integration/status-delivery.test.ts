@@ -3,7 +3,7 @@
 // never answers; and the worker Lambda's handler, which settles its posts and counts those that failed.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { BitbucketCloudReporter } from '../../functions/adapters/status/bitbucket.ts';
 import type { Config } from '../../functions/core/config.ts';
@@ -15,6 +15,7 @@ import { handler } from '../../functions/worker/handler.ts';
 import { createDeployQueue } from '../support/aws.ts';
 import { type DeployFixture, deployFixture } from '../support/deploy.ts';
 import { configMap, yaml } from '../support/manifests.ts';
+import { messagesEvent } from '../support/sqs-worker.ts';
 import {
   closedPort,
   type RecordingHost,
@@ -128,29 +129,8 @@ const context = {
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
 
-const sqsEvent = (body: string, group: string): SQSEvent => ({
-  Records: [
-    {
-      messageId: 'm-0',
-      receiptHandle: 'r-0',
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'tests',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-        MessageGroupId: group,
-        MessageDeduplicationId: 'd-0',
-        SequenceNumber: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deploy.fifo',
-      awsRegion: 'us-east-1',
-    },
-  ],
-});
+/** A deploy queue the event names; the handler sends nothing to it here. */
+const DEPLOY_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/deploy.fifo';
 
 /**
  * Runs `work` with what the process writes to stdout and stderr (Powertools' metrics and logs; warnings go to
@@ -190,7 +170,7 @@ describe('the worker handler', () => {
     process.env[ENV.workerLogGroup] = '/aws/lambda/ferry-worker';
     const job = fixture.job(commit);
     const { result, lines } = await capturingOutput(() =>
-      handler(sqsEvent(JSON.stringify(job), partId(job)), context),
+      handler(messagesEvent(DEPLOY_QUEUE, [[JSON.stringify(job), partId(job)]]), context),
     );
     assert.deepEqual(result.batchItemFailures, []);
     const [latest] = await fixture.store.listDeployments(job, 1);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { eksClusterAccess } from '../../functions/adapters/aws/eks-connection.ts';
 import { eksToken } from '../../functions/adapters/aws/eks-token.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
@@ -15,32 +15,14 @@ import { createDeployQueue } from '../support/aws.ts';
 import { deployFixture } from '../support/deploy.ts';
 import { configMap, deployment, yaml } from '../support/manifests.ts';
 import { simulateRollouts } from '../support/rollout.ts';
+import { messagesEvent } from '../support/sqs-worker.ts';
 import { createNamespaces, testbedKubeConfig, uniqueName } from '../support/testbed.ts';
 
 const api = new KubernetesApi(testbedKubeConfig());
 after(() => api.close());
 
-const sqsEvent = (messages: [body: string, group: string][]): SQSEvent => ({
-  Records: messages.map(([body, group], i) => ({
-    messageId: `m-${i}`,
-    receiptHandle: `r-${i}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'tests',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-      MessageGroupId: group,
-      MessageDeduplicationId: `d-${i}`,
-      SequenceNumber: String(i),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deploy.fifo',
-    awsRegion: 'us-east-1',
-  })),
-});
+/** A deploy queue the event names; the handler sends nothing to it here. */
+const DEPLOY_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/deploy.fifo';
 const context = {
   functionName: 'worker',
   awsRequestId: 'req',
@@ -64,7 +46,7 @@ describe('worker handler', () => {
     const jobs: DeployJob[] = [fixture.job(first), fixture.job(second)];
     const group = partId(fixture.job(first));
     const response = await handler(
-      sqsEvent([
+      messagesEvent(DEPLOY_QUEUE, [
         [JSON.stringify(jobs[0]), group],
         ['{"not":"a job"}', 'other/group'],
         [JSON.stringify(jobs[1]), group],

@@ -141,6 +141,34 @@ export function sqsEvent(queueUrl: string, messages: readonly Message[]): SQSEve
   };
 }
 
+/**
+ * Messages that were never on a queue, each a body with its message group (none for a standard queue), as the
+ * event source mapping would hand them over on a first receive.
+ */
+export function messagesEvent(
+  queueUrl: string,
+  messages: readonly (readonly [body: string, group?: string])[],
+): SQSEvent {
+  const now = String(Date.now());
+  return sqsEvent(
+    queueUrl,
+    messages.map(([body, group], i) => ({
+      MessageId: `m-${i}`,
+      ReceiptHandle: `r-${i}`,
+      Body: body,
+      Attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: now,
+        SenderId: 'tests',
+        ApproximateFirstReceiveTimestamp: now,
+        ...(group === undefined
+          ? {}
+          : { MessageGroupId: group, MessageDeduplicationId: `d-${i}`, SequenceNumber: String(i) }),
+      },
+    })),
+  );
+}
+
 /** One receive: up to `max` messages, with every system attribute, long-polling up to `waitSeconds`. */
 export async function receiveMessages(
   queueUrl: string,
