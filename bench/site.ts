@@ -267,8 +267,9 @@ export interface Invocation {
 }
 
 /**
- * Imports a bundle in a fresh Node process (as Lambda's Node runtime does, `--enable-source-maps` as the stack
- * sets it) and invokes its handler once with `event`, the site's variables set.
+ * Imports a bundle in a fresh Node process (as Lambda's Node runtime does, the process started as the stack
+ * starts the function: its NODE_OPTIONS and malloc settings) and invokes its handler once with `event`, the
+ * site's variables set.
  */
 export async function invokeBundle(
   file: string,
@@ -280,20 +281,22 @@ export async function invokeBundle(
   const input = join(dir, 'event.json');
   const output = join(dir, 'result.json');
   await writeFile(input, JSON.stringify({ event, name, remainingMs: REMAINING_MS[name] ?? 60_000 }));
-  const child = spawn(
-    process.execPath,
-    ['--enable-source-maps', join(ROOT, 'bench/invoke-child.ts'), file, input, output],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ...env,
-        POWERTOOLS_SERVICE_NAME: `ferry-${name}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Ferry',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
+  // Imported here: the stack's modules load aws-cdk-lib, which most benchmarks never need.
+  const [{ processEnvironment }, { WORKER_PROCESS }] = await Promise.all([
+    import('../lib/ferry-function.ts'),
+    import('../lib/deploy-pipeline.ts'),
+  ]);
+  const child = spawn(process.execPath, [join(ROOT, 'bench/invoke-child.ts'), file, input, output], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      ...processEnvironment(name === 'worker' ? WORKER_PROCESS : {}),
+      ...env,
+      POWERTOOLS_SERVICE_NAME: `ferry-${name}`,
+      POWERTOOLS_METRICS_NAMESPACE: 'Ferry',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     },
-  );
+  });
   let logBytes = 0;
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

@@ -5,6 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { SqsJobQueue } from '../functions/adapters/aws/sqs-job-queue.ts';
 import { createJob } from '../functions/core/model/job.ts';
+import { WORKER_PROCESS } from '../lib/deploy-pipeline.ts';
+import { processEnvironment } from '../lib/ferry-function.ts';
 import { uniqueName } from '../test/support/testbed.ts';
 import { createSite, invokeBundle } from './site.ts';
 import {
@@ -62,7 +64,10 @@ const kubectlPeak = Number(kubectl.stdout.trim()) * 1024;
 console.log(
   `${OBJECTS} objects (Deployments, Services, ConfigMaps), first apply; each in a process of its own, the Node.js ` +
     'runtime and every module loaded included; the worker reads the test bed from a kubeconfig of a server, its CA ' +
-    'and a token (what the EKS path gives), without @kubernetes/client-node, as on EKS',
+    "and a token (what the EKS path gives), without @kubernetes/client-node, as on EKS; the worker's process " +
+    `started as the stack starts it (${Object.entries(processEnvironment(WORKER_PROCESS))
+      .map(([name, value]) => `${name}=${value}`)
+      .join(', ')})`,
 );
 const row = (name: string, bytes: number, goal: boolean) => [
   name,

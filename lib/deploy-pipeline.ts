@@ -9,7 +9,12 @@ import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { DEPLOY_MAX_RECEIVE_COUNT, ENV, WORKER_BATCH_SIZE } from '../functions/names.ts';
 import { maxHealthTimeoutSeconds, repositoryTokenSecretNames } from './deployment-config.ts';
-import { FerryFunction, type FunctionDefaults, LAMBDA_MAX_TIMEOUT } from './ferry-function.ts';
+import {
+  FerryFunction,
+  type FunctionDefaults,
+  LAMBDA_MAX_TIMEOUT,
+  type ProcessTuning,
+} from './ferry-function.ts';
 import { grantSecretValues } from './permissions.ts';
 import type { State } from './state.ts';
 
@@ -23,6 +28,12 @@ export const DEPLOY_WORK_SECONDS = 300;
 export const WORKER_MAX_CONCURRENCY = 10;
 /** Lambda's event source mapping wants the visibility timeout at least six times the function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * The worker's process, sized for its peak resident memory (a 1,000-object first apply, bench/worker-memory):
+ * a young generation of 2 MiB a semi-space instead of 16, and one malloc arena instead of one per thread, with
+ * no measurable change in the job's time.
+ */
+export const WORKER_PROCESS: ProcessTuning = { semiSpaceMiB: 2, mallocArenas: 1 };
 /**
  * The worker's timeout: the longest configured health wait plus the rest of a deployment, at least 10 minutes
  * and at most Lambda's 15. The schema caps `healthTimeoutSeconds` at 840 s so that a minute is left even then.
@@ -89,6 +100,7 @@ export class DeployPipeline extends Construct {
       // The checkout, rendered manifests and helm's cache live in /tmp.
       ephemeralStorageSize: Size.mebibytes(2048),
       layers: [this.kubectlLayer],
+      process: WORKER_PROCESS,
       environment: {
         [ENV.tableName]: props.state.table.tableName,
         // To set a failed job's retry delay (its message's visibility), which the event source allows.
