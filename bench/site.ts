@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -266,6 +266,24 @@ export interface Invocation {
   readonly logBytes: number;
 }
 
+let invokeChild: Promise<string> | undefined;
+
+/**
+ * bench/invoke-child.ts as plain JavaScript, written once a run: Lambda's runtime runs no TypeScript, and Node's
+ * type stripping of a .ts entry would load its TypeScript parser (some 17 MB resident) into the process measured.
+ */
+function invokeChildScript(): Promise<string> {
+  invokeChild ??= (async () => {
+    const script = join(ROOT, '.bench', 'invoke-child.mjs');
+    await mkdir(join(ROOT, '.bench'), { recursive: true });
+    const { transform } = await import('esbuild');
+    const source = await readFile(join(ROOT, 'bench/invoke-child.ts'), 'utf8');
+    await writeFile(script, (await transform(source, { loader: 'ts', format: 'esm' })).code);
+    return script;
+  })();
+  return invokeChild;
+}
+
 /**
  * Imports a bundle in a fresh Node process (as Lambda's Node runtime does, the process started as the stack
  * starts the function: its NODE_OPTIONS and malloc settings) and invokes its handler once with `event`, the
@@ -286,7 +304,7 @@ export async function invokeBundle(
     import('../lib/ferry-function.ts'),
     import('../lib/deploy-pipeline.ts'),
   ]);
-  const child = spawn(process.execPath, [join(ROOT, 'bench/invoke-child.ts'), file, input, output], {
+  const child = spawn(process.execPath, [await invokeChildScript(), file, input, output], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
