@@ -28,7 +28,7 @@ import type { CommitStatus } from '../core/model/feedback.ts';
 import { isPlanJob } from '../core/model/job.ts';
 import { partId } from '../core/model/part.ts';
 import type { DeploymentRecord } from '../core/model/records.ts';
-import { type PlanJobDependencies, type PlanReport, runPlanJob } from '../core/plan/run.ts';
+import { type PlanJobDependencies, type PlanReport, planLogFields, runPlanJob } from '../core/plan/run.ts';
 import type { GitSource, ManifestTools, SecretSource } from '../core/ports.ts';
 import { type CheckDependencies, checkEnvironment } from '../core/reconcile/check.ts';
 import { planChecks } from '../core/reconcile/schedule.ts';
@@ -192,12 +192,7 @@ export class LocalRuntime {
     this.#options.logger.info('plan finished', {
       job: claimed.id,
       group: claimed.group,
-      part: partId(job),
-      pullRequest: report.pullRequest,
-      commit: report.commit,
-      outcome: report.outcome,
-      detail: report.summary,
-      comment: report.comment,
+      ...planLogFields(report),
     });
     return report;
   }

@@ -11,8 +11,7 @@ import { deploy, EnvironmentBusy } from '../core/deploy/deploy.ts';
 import { LEASE_SECONDS } from '../core/deploy/lease.ts';
 import { errorMessage } from '../core/errors.ts';
 import { isPlanJob, jobGroup, type PlanJob, parseDeployJob, retryDelayMs } from '../core/model/job.ts';
-import { partId } from '../core/model/part.ts';
-import { runPlanJob } from '../core/plan/run.ts';
+import { planLogFields, runPlanJob } from '../core/plan/run.ts';
 import { RefsCache } from '../core/source/revision.ts';
 import { METRICS } from '../names.ts';
 import { type ClusterRuntime, clusterRuntime } from '../runtime/aws.ts';
@@ -95,14 +94,5 @@ async function runPlan(job: PlanJob, runtime: ClusterRuntime, refs: RefsCache): 
     throw error;
   });
   const report = await runPlanJob(job, { ...runtime, ...ready }, { refs });
-  logger.info('plan finished', {
-    job: job.id,
-    group: jobGroup(job),
-    part: partId(job),
-    pullRequest: report.pullRequest,
-    commit: report.commit,
-    outcome: report.outcome,
-    detail: report.summary,
-    comment: report.comment,
-  });
+  logger.info('plan finished', { job: job.id, group: jobGroup(job), ...planLogFields(report) });
 }

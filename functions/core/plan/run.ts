@@ -48,6 +48,18 @@ export interface PlanReport {
   readonly plan?: PartPlan;
 }
 
+/** What each runtime logs of a plan job that ended, beside its own name of the job. */
+export function planLogFields(report: PlanReport): Record<string, unknown> {
+  return {
+    part: partId(report.key),
+    pullRequest: report.pullRequest,
+    commit: report.commit,
+    outcome: report.outcome,
+    detail: report.summary,
+    comment: report.comment,
+  };
+}
+
 /** A plan job's context once its part and repository are known. */
 interface Context {
   readonly job: PlanJob;
