@@ -242,21 +242,13 @@ export async function runKubectl(
     options.kubeconfig ?? kubeconfigFile(),
     homeForKubectl(),
   ]);
-  const started = performance.now();
-  const child = spawn(kubectl, [...args, '--kubeconfig', kubeconfig, '-v=6'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HOME: home },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const [code] = (await once(child, 'close')) as [number | null];
-  const ms = performance.now() - started;
+  const { ms, code, stdout, stderr } = await runProcess(
+    kubectl,
+    [...args, '--kubeconfig', kubeconfig, '-v=6'],
+    {
+      env: { ...process.env, HOME: home },
+    },
+  );
   if (!(options.okCodes ?? [0]).includes(code ?? -1))
     throw new Error(`kubectl ${args.join(' ')} failed (exit ${code}): ${stderr.slice(-2000)}`);
   const requests = stderr
@@ -583,12 +575,28 @@ export const FUNCTION_ENTRIES: Readonly<Record<FunctionName, string>> = {
  * Runs `node <args>` (this Node, or the one `options.node` names) to completion in a fresh process; resolves its
  * wall time and output.
  */
-export async function runNode(
+export function runNode(
   args: readonly string[],
   options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly node?: string } = {},
-): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+): Promise<ProcessRun> {
+  return runProcess(options.node ?? process.execPath, args, options);
+}
+
+interface ProcessRun {
+  readonly ms: number;
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program to completion in a fresh process; resolves its wall time, exit code and output. */
+async function runProcess(
+  command: string,
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string },
+): Promise<ProcessRun> {
   const started = performance.now();
-  const child = spawn(options.node ?? process.execPath, args, {
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
