@@ -12,8 +12,8 @@ import {
 import { notificationOf } from '../../functions/adapters/notify/event.ts';
 import { SnsNotifier, topicNotifiers } from '../../functions/adapters/notify/sns.ts';
 import { classify, Failure } from '../../functions/core/errors.ts';
-import type { SyncChange } from '../../functions/core/model/feedback.ts';
 import { receiveAll } from '../support/aws.ts';
+import { syncChange } from '../support/sync-change.ts';
 import { uniqueName } from '../support/testbed.ts';
 
 const sns = new SNSClient({});
@@ -75,16 +75,6 @@ async function topic(name = uniqueName('ferry-events')): Promise<string> {
   return TopicArn;
 }
 
-const change = (overrides: Partial<SyncChange> = {}): SyncChange => ({
-  key: { app: 'shop', environment: 'production', part: 'app' },
-  from: 'Synced',
-  to: 'Failed',
-  commit: '3f2c1a9e0b4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f',
-  message: 'rejected: Deployment shop/web: spec.replicas: expected integer',
-  at: new Date().toISOString(),
-  ...overrides,
-});
-
 interface Envelope {
   Type: string;
   TopicArn: string;
@@ -97,7 +87,7 @@ describe('SNS notifier', () => {
   test('publishes the event as JSON with a subject and attributes to filter on', async () => {
     const topicArn = await topic();
     const queue = await subscribedQueue(topicArn);
-    const failed = change();
+    const failed = syncChange();
     await new SnsNotifier(topicArn).notify(failed);
     const messages = await receiveAll<Envelope>(queue);
     assert.equal(messages.length, 1);
@@ -125,10 +115,10 @@ describe('SNS notifier', () => {
     const everything = await subscribedQueue(topicArn);
     const notifier = new SnsNotifier(topicArn);
     const key = { app: 'shop', environment: 'production', part: 'app' } as const;
-    await notifier.notify(change({ key }));
-    await notifier.notify(change({ key: { ...key, environment: 'staging' } }));
-    await notifier.notify(change({ key, from: 'Failed', to: 'Synced' }));
-    await notifier.notify(change({ key: { ...key, app: 'blog' }, to: 'OutOfSync' }));
+    await notifier.notify(syncChange({ key }));
+    await notifier.notify(syncChange({ key: { ...key, environment: 'staging' } }));
+    await notifier.notify(syncChange({ key, from: 'Failed', to: 'Synced' }));
+    await notifier.notify(syncChange({ key: { ...key, app: 'blog' }, to: 'OutOfSync' }));
     const filtered = (await receiveAll<{ app: string; environment: string; event: string }>(production)).map(
       (m) => `${m.body.app}/${m.body.environment} ${m.body.event}`,
     );
@@ -146,10 +136,10 @@ describe('SNS notifier', () => {
     assert.ok(TopicArn);
     const queue = await subscribedQueue(TopicArn, { fifo: true, raw: true });
     const notifier = new SnsNotifier(TopicArn);
-    const failed = change();
+    const failed = syncChange();
     await notifier.notify(failed);
     await notifier.notify(failed);
-    await notifier.notify(change({ from: 'Failed', to: 'Synced' }));
+    await notifier.notify(syncChange({ from: 'Failed', to: 'Synced' }));
     const messages = await receiveAll<{ id: string; event: string }>(queue);
     assert.deepEqual(
       messages.map((m) => [m.groupId, m.body.event]),
@@ -164,7 +154,7 @@ describe('SNS notifier', () => {
   test('a topic that does not exist is a configuration failure, named without the message', async () => {
     const missing = (await topic()).replace(/[^:]+$/, uniqueName('no-such-topic'));
     const notifier = new SnsNotifier(missing);
-    await assert.rejects(notifier.notify(change()), (error: unknown) => {
+    await assert.rejects(notifier.notify(syncChange()), (error: unknown) => {
       assert.ok(error instanceof Failure);
       assert.equal(classify(error), 'configuration');
       assert.match(error.message, /^sns: the topic refused the message \(\w+\)$/);
@@ -175,7 +165,7 @@ describe('SNS notifier', () => {
   test('a change to Unknown publishes nothing', async () => {
     const topicArn = await topic();
     const queue = await subscribedQueue(topicArn);
-    await new SnsNotifier(topicArn).notify(change({ to: 'Unknown' }));
+    await new SnsNotifier(topicArn).notify(syncChange({ to: 'Unknown' }));
     assert.deepEqual(await receiveAll(queue), []);
   });
 
@@ -188,7 +178,7 @@ describe('SNS notifier', () => {
       notifiers.map((n) => n.name),
       ['sns'],
     );
-    await notifiers[0]?.notify(change());
+    await notifiers[0]?.notify(syncChange());
     assert.equal((await receiveAll(queue)).length, 1);
   });
 });

@@ -12,6 +12,7 @@ import { Feedback } from '../../functions/core/feedback/feedback.ts';
 import type { SyncChange } from '../../functions/core/model/feedback.ts';
 import type { Notifier } from '../../functions/core/ports.ts';
 import { signatureValid, WebhookReceiver } from '../support/notify-receiver.ts';
+import { syncChange } from '../support/sync-change.ts';
 
 const SIGNING_KEY = 'a-signing-key-only-ferry-and-the-receiver-know';
 const SLACK_PATH = '/services/T0001/B0001/the-secret-part-of-the-url';
@@ -63,21 +64,11 @@ function notifiers(webhooks?: WebhookInput, timeoutMs?: number): Notifier[] {
   return webhookNotifiers(config, secrets(), timeoutMs === undefined ? {} : { timeoutMs });
 }
 
-const change = (overrides: Partial<SyncChange> = {}): SyncChange => ({
-  key: { app: 'shop', environment: 'production', part: 'app' },
-  from: 'Synced',
-  to: 'Failed',
-  commit: '3f2c1a9e0b4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f',
-  message: 'rejected: Deployment shop/web: spec.replicas: expected integer',
-  at: new Date().toISOString(),
-  ...overrides,
-});
-
 const notifyAll = (list: readonly Notifier[], c: SyncChange) => Promise.all(list.map((n) => n.notify(c)));
 
 describe('JSON webhook', () => {
   test('posts the event, signed with HMAC-SHA256 of the raw body, with its delivery id and event', async () => {
-    const failed = change();
+    const failed = syncChange();
     await notifyAll(notifiers(), failed);
     const [request, ...more] = receiver.to('/ferry');
     assert.ok(request);
@@ -94,7 +85,7 @@ describe('JSON webhook', () => {
 
   test('a retried change carries the same delivery id, so the receiver drops the repeat', async () => {
     const [json] = notifiers();
-    const failed = change();
+    const failed = syncChange();
     await json?.notify(failed);
     await json?.notify(failed);
     const ids = receiver.to('/ferry').map((r) => r.headers['x-ferry-delivery']);
@@ -107,7 +98,7 @@ describe('Slack webhook', () => {
   test('posts a short text to the URL held in its secret', async () => {
     await notifyAll(
       notifiers(),
-      change({ from: 'Failed', to: 'Synced', message: 'applied 3f2c1a9e0b4d: 2 created' }),
+      syncChange({ from: 'Failed', to: 'Synced', message: 'applied 3f2c1a9e0b4d: 2 created' }),
     );
     const [request, ...more] = receiver.to(SLACK_PATH);
     assert.ok(request);
@@ -134,13 +125,13 @@ describe('filters', () => {
     ]);
     const key = { app: 'shop', environment: 'production', part: 'app' } as const;
     const changes = [
-      change({ key }),
-      change({ key: { ...key, app: 'blog' } }),
-      change({ key: { ...key, environment: 'staging' } }),
-      change({ key, to: 'OutOfSync' }),
-      change({ key, from: 'Unknown', to: 'Synced' }),
-      change({ key, from: 'OutOfSync', to: 'Synced' }),
-      change({ key: { ...key, part: 'config' } }),
+      syncChange({ key }),
+      syncChange({ key: { ...key, app: 'blog' } }),
+      syncChange({ key: { ...key, environment: 'staging' } }),
+      syncChange({ key, to: 'OutOfSync' }),
+      syncChange({ key, from: 'Unknown', to: 'Synced' }),
+      syncChange({ key, from: 'OutOfSync', to: 'Synced' }),
+      syncChange({ key: { ...key, part: 'config' } }),
     ];
     for (const c of changes) await notifyAll(filtered, c);
     const told = receiver
@@ -157,7 +148,7 @@ describe('failures', () => {
   const failureOf = async (notifier: Notifier | undefined): Promise<Failure> => {
     assert.ok(notifier);
     try {
-      await notifier.notify(change());
+      await notifier.notify(syncChange());
     } catch (error) {
       assert.ok(error instanceof Failure, String(error));
       return error;
@@ -260,7 +251,7 @@ describe('through the Feedback', () => {
     receiver.answerNext({ status: 503 }, { status: 429 });
     const failures: Record<string, unknown>[] = [];
     const told = feedback(notifiers().slice(0, 1), failures);
-    const failed = change();
+    const failed = syncChange();
     told.changed(failed);
     await told.settle();
     const requests = receiver.to('/ferry');
@@ -276,12 +267,12 @@ describe('through the Feedback', () => {
     receiver.answerNext({ status: 403, body: 'action_prohibited' });
     const failures: Record<string, unknown>[] = [];
     const told = feedback(notifiers().slice(1), failures);
-    told.changed(change());
+    told.changed(syncChange());
     await told.settle();
     assert.equal(receiver.to(SLACK_PATH).length, 1);
     assert.deepEqual(failures, [
       {
-        ...change().key,
+        ...syncChange().key,
         notifier: 'slack/chat',
         from: 'Synced',
         to: 'Failed',
