@@ -11,6 +11,7 @@ import { LocalSecretSource } from '../../functions/adapters/local/local-secret-s
 import { createLogger } from '../../functions/adapters/local/logger.ts';
 import { parseConfig } from '../../functions/core/config.ts';
 import type { JobResult, LocalRuntime } from '../../functions/runtime/local.ts';
+import { stagingApp } from '../support/deploy.ts';
 import {
   type CommitStatus,
   GiteaClient,
@@ -68,20 +69,14 @@ before(async () => {
       tokenSecret: 'ferry/gitea/token',
     })),
     clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
-    apps: [...sites.values()].map((site) => ({
-      name: site.app,
-      repository: site.app,
-      path: 'deploy',
-      environments: [
-        {
-          name: 'staging',
-          cluster: 'testbed',
-          namespace: site.namespace,
-          trigger: { branches: ['main'] },
-          healthTimeoutSeconds: 20,
-        },
-      ],
-    })),
+    apps: [...sites.values()].map((site) =>
+      stagingApp({
+        app: site.app,
+        repository: site.app,
+        namespace: site.namespace,
+        environment: { healthTimeoutSeconds: 20 },
+      }),
+    ),
   });
   const secrets = new LocalSecretSource({
     env: {
