@@ -24,13 +24,12 @@ const CLIENT_NODE = '@kubernetes/client-node';
 /** A kubeconfig file's cluster (local mode): the file named, else `KUBECONFIG` or `~/.kube/config`. */
 export const kubeconfigFile: ClusterAccessSource<KubeconfigCluster> = async (config) => {
   try {
-    if (config.kubeconfig !== undefined && !existsSync(config.kubeconfig))
-      throw new Error(`kubeconfig ${config.kubeconfig} does not exist`);
     const file = kubeconfigPath(config.kubeconfig);
-    const plain =
-      file !== undefined && existsSync(file)
-        ? await staticKubeconfigAccess(file, config.name, config.context)
-        : undefined;
+    const found = file !== undefined && existsSync(file);
+    // A file named by the configuration must be there; without one, client-node looks further (in-cluster).
+    if (config.kubeconfig !== undefined && !found)
+      throw new Error(`kubeconfig ${config.kubeconfig} does not exist`);
+    const plain = found ? await staticKubeconfigAccess(file, config.name, config.context) : undefined;
     return { access: plain ?? (await clientNodeAccess(config)), expiresAt: Number.POSITIVE_INFINITY };
   } catch (error) {
     throw new Failure('configuration', `cluster ${config.name}: ${errorMessage(error)}`);
