@@ -116,14 +116,15 @@ export async function removeSets(api: KubernetesApi, sets: readonly BundleSet[])
   );
 }
 
-const PLURALS: Readonly<Record<string, string>> = {
+/** The API path of each kind the bench makes. */
+const API_PATHS: Readonly<Record<string, string>> = {
   Deployment: '/apis/apps/v1',
   Service: '/api/v1',
   ConfigMap: '/api/v1',
 };
 
 function objectPath({ kind, metadata }: KubeObject): string {
-  const group = PLURALS[kind];
+  const group = API_PATHS[kind];
   if (group === undefined) throw new Error(`the bench makes no ${kind}`);
   return `${group}/namespaces/${metadata.namespace}/${kind.toLowerCase()}s/${metadata.name}`;
 }
