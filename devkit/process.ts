@@ -38,6 +38,9 @@ export interface ServerProcessOptions {
   readonly ownProcessGroup?: boolean;
 }
 
+/** The longest an ended process's last output is waited for, should something else hold its pipes open. */
+const LOG_FLUSH_MS = 5_000;
+
 /**
  * A long-running server process whose output goes to a log file (appended to, so a restart keeps the first
  * run's lines), read back when it fails to start. It is killed if the Node process exits while it runs.
@@ -46,6 +49,8 @@ export class ServerProcess implements Service {
   readonly name: string;
   readonly #child: ChildProcess;
   readonly #logFile: string;
+  /** Settles once the process's output is all in the log file: both pipes closed and the file written. */
+  readonly #logged: Promise<void>;
   #exited = false;
   #paused = false;
 
@@ -65,8 +70,14 @@ export class ServerProcess implements Service {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: options.ownProcessGroup ?? false,
     });
-    this.#child.stdout?.pipe(log);
-    this.#child.stderr?.pipe(log);
+    // Ended by neither pipe: the first to end would close the file on the other's last lines.
+    this.#child.stdout?.pipe(log, { end: false });
+    this.#child.stderr?.pipe(log, { end: false });
+    this.#logged = new Promise((resolve) => {
+      const finish = () => log.end(resolve);
+      this.#child.once('close', finish);
+      this.#child.once('error', finish);
+    });
     const killOnExit = () => this.#child.kill('SIGKILL');
     process.on('exit', killOnExit);
     const exited = () => {
@@ -82,7 +93,10 @@ export class ServerProcess implements Service {
   async waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.#exited) throw new Error(`${this.name} exited during start-up:\n${this.logTail()}`);
+      if (this.#exited) {
+        await this.#flushed();
+        throw new Error(`${this.name} exited during start-up:\n${this.logTail()}`);
+      }
       if (await probe().catch(() => false)) return;
       await sleep(100);
     }
@@ -125,11 +139,20 @@ export class ServerProcess implements Service {
     clearTimeout(killer);
   }
 
+  /** The log complete, or the bound passed; the bound's timer does not keep Node running. */
+  #flushed(): Promise<void> {
+    return Promise.race([this.#logged, sleep(LOG_FLUSH_MS, undefined, { ref: false })]);
+  }
+
+  /** Signals the process and resolves once it has exited and its last output is in the log. */
   async #end(signal: NodeJS.Signals): Promise<void> {
-    if (this.#exited) return;
-    const exited = once(this.#child, 'exit');
-    this.#child.kill(signal);
-    await exited;
+    if (!this.#exited) {
+      const exited = once(this.#child, 'exit');
+      this.#child.kill(signal);
+      await exited;
+    }
+    // A child of its own that kept the pipes open would hold them past the exit: wait a bounded time.
+    await this.#flushed();
   }
 }
 
