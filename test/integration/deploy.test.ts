@@ -106,18 +106,19 @@ describe('deploy: plain YAML', () => {
           spec: { ports: [{ port: 'not-a-number' }] },
         },
         { apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'unknown' } },
+        { ...configMap('misspelt', { a: '1' }), dta: { b: '2' } },
       ),
     });
     await workspace.push();
     const record = await deploy(fixture.job(commit), fixture.deps);
     assert.equal(record.result, 'failed');
-    assert.match(record.message, /^2 object\(s\) rejected, nothing applied/);
+    assert.match(record.message, /^3 object\(s\) rejected, nothing applied/);
     assert.deepEqual(
       record.objects
         .filter((o) => o.action === 'failed')
         .map((o) => o.object)
         .sort(),
-      [`Gizmo unknown`, `Service ${namespace}/broken`].sort(),
+      [`ConfigMap ${namespace}/misspelt`, `Gizmo unknown`, `Service ${namespace}/broken`].sort(),
       'the record lists every rejected object',
     );
     assert.match(
@@ -125,6 +126,11 @@ describe('deploy: plain YAML', () => {
       /Gizmo unknown: the cluster does not serve kind Gizmo .* no CRD in this revision defines it/,
     );
     assert.match(record.message, new RegExp(`Service ${namespace}/broken: .*port`));
+    assert.match(
+      record.message,
+      new RegExp(`ConfigMap ${namespace}/misspelt: .*\\.dta: field not declared in schema`),
+      'a field the schema does not declare is refused, named',
+    );
     assert.equal(
       (await get(`/api/v1/namespaces/${namespace}/configmaps/settings`))?.data?.mode,
       'two',
