@@ -38,6 +38,22 @@ describe('parsing manifests', () => {
     );
   });
 
+  test('a duplicate key, and aliases that would grow the document past reason, are refused with the line', () => {
+    assert.throws(
+      () => parseManifests('kind: ConfigMap\ndata:\n  a: "1"\n  a: "2"\n', 'dup.yaml'),
+      /^RenderError: render failed: dup\.yaml:4:\d+: duplicated mapping key$/,
+    );
+    // Each level holds its predecessor ten times: printed, the last would be 10^12 strings long.
+    const levels = Array.from(
+      { length: 12 },
+      (_, i) => `l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`)}]`,
+    );
+    assert.throws(
+      () => parseManifests(['l0: &l0 x', ...levels].join('\n'), 'laughs.yaml'),
+      /^RenderError: render failed: laughs\.yaml:\d+:\d+: aliases exceeded maxAliases \(100\)$/,
+    );
+  });
+
   test('a document that is not a Kubernetes object names what is missing', () => {
     assert.throws(
       () => parseManifests('kind: ConfigMap\nmetadata: {name: a}\n', 'a.yaml'),
