@@ -79,6 +79,9 @@ export async function plan(objects: readonly KubeObject[], options: PrepareOptio
   const skipped: ObjectResult[] = [];
   const seen = new Set<string>();
   const planned: Planned[] = [];
+  // Each API group version's discovery at once, not one round trip after another as the loop below meets them.
+  const kinds = new Map(objects.map((o) => [o.apiVersion, o.kind]));
+  await Promise.all([...kinds].map(([apiVersion, kind]) => options.cluster.resourceType(apiVersion, kind)));
   for (const source of objects) {
     const served = await options.cluster.resourceType(source.apiVersion, source.kind);
     const namespaced = served?.namespaced ?? definedKinds.get(`${groupOf(source.apiVersion)}/${source.kind}`);
