@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, ScheduledEvent, SQSEvent } from 'aws-lambda';
-import { stringify } from 'yaml';
 import { type Config, type ConfigInput, parseConfig } from '../functions/core/config.ts';
 import type { EnvironmentCheck } from '../functions/core/model/check.ts';
 import type { KubeObject } from '../functions/core/objects.ts';
@@ -206,10 +205,10 @@ export async function createSite(options: SiteOptions): Promise<Site> {
       const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-local-'));
       const configFile = join(dir, 'ferry.config.yaml');
       const secretsFile = join(dir, 'secrets.yaml');
-      await writeFile(configFile, stringify(config));
+      await writeFile(configFile, yaml(config));
       await writeFile(
         secretsFile,
-        stringify({ [tokenSecret]: testbed().gitToken, [webhookSecretName]: webhookSecret }),
+        yaml({ [tokenSecret]: testbed().gitToken, [webhookSecretName]: webhookSecret }),
         { mode: 0o600 },
       );
       return { configFile, secretsFile };

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
+import { load } from 'js-yaml';
 import { KubernetesApi } from '../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesCluster } from '../functions/adapters/kubernetes/kubernetes-cluster.ts';
 import { layerManifestTools, layerToolPaths } from '../functions/adapters/tools/layer-tools.ts';
@@ -158,9 +158,9 @@ export async function sideBySide(prefix: string, namespaces: number, perNamespac
 export async function kubeconfigFile(server?: string): Promise<string> {
   const file = await writeTestbedKubeconfig();
   if (server === undefined) return file;
-  const config = parse(await readFile(file, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  const config = load(await readFile(file, 'utf8')) as { clusters: { cluster: { server: string } }[] };
   for (const { cluster } of config.clusters) cluster.server = server;
-  await writeFile(file, stringify(config), { mode: 0o600 });
+  await writeFile(file, yaml(config), { mode: 0o600 });
   return file;
 }
 

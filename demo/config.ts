@@ -1,7 +1,7 @@
 // The demo's configuration: the example app of the demo's Git server, in two environments of the demo's
 // cluster. It is an ordinary ferry.config.yaml, written at each start (the ports change) for `ferry serve`.
 import { writeFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 
 /** The secret the configuration names, kept in the demo's secrets file. */
 export const WEBHOOK_SECRET = 'demo/webhook';
@@ -52,5 +52,5 @@ export async function writeDemoConfig(
     // Webhooks deploy pushes at once; the checks find what they missed, and heal drift, every minute.
     settings: { reconcileSchedule: 'rate(1 minute)', reconcileJitterSeconds: 0 },
   };
-  await writeFile(file, HEADER + stringify(config));
+  await writeFile(file, HEADER + dump(config));
 }

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { startGit } from '../devkit/git-server.ts';
 import { ensureKubernetesBinaries, type KubernetesEndpoint, startKubernetes } from '../devkit/kubernetes.ts';
 import type { Service } from '../devkit/process.ts';
@@ -15,6 +15,7 @@ import { simulateRollouts } from '../devkit/rollouts.ts';
 import { KubernetesApi } from '../functions/adapters/kubernetes/api-client.ts';
 import { processAlive } from '../functions/adapters/local/database.ts';
 import type { Logger } from '../functions/adapters/local/logger.ts';
+import { parseYaml } from '../functions/core/yaml.ts';
 import { WEBHOOK_SECRET, writeDemoConfig } from './config.ts';
 import { PushWebhooks } from './push-webhooks.ts';
 import { type ExampleRepository, prepareExample } from './repository.ts';
@@ -112,7 +113,7 @@ async function startCluster(dir: string, kubernetes: KubernetesEndpoint, service
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   await writeFile(
     kubeconfig,
-    stringify({
+    dump({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [
@@ -141,12 +142,12 @@ async function startCluster(dir: string, kubernetes: KubernetesEndpoint, service
 /** The webhook secret: made on the first start, kept in the secrets file that `ferry serve` reads. */
 async function demoSecret(file: string): Promise<string> {
   const kept = await readFile(file, 'utf8').then(
-    (text) => (parse(text) as Record<string, unknown> | null)?.[WEBHOOK_SECRET],
+    (text) => (parseYaml(text) as Record<string, unknown> | null)?.[WEBHOOK_SECRET],
     () => undefined,
   );
   if (typeof kept === 'string' && kept !== '') return kept;
   const made = randomBytes(32).toString('hex');
-  await writeFile(file, stringify({ [WEBHOOK_SECRET]: made }), { mode: 0o600 });
+  await writeFile(file, dump({ [WEBHOOK_SECRET]: made }), { mode: 0o600 });
   return made;
 }
 

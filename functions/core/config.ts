@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { DURATION, durationSeconds } from './duration.ts';
+import { errorMessage } from './errors.ts';
 import { PROVIDERS } from './model/provider.ts';
 import { parseScheduleExpression, ScheduleExpressionError } from './schedule-expression.ts';
+import { parseYaml } from './yaml.ts';
 
 /** A DNS-1123 label: the names of repositories, clusters, apps and environments. */
 const name = z
@@ -480,11 +482,18 @@ export async function loadConfigFile(path: string): Promise<Config> {
   const text = await readFile(path, 'utf8');
   let document: unknown;
   try {
-    document = parseYaml(text, { prettyErrors: true });
+    document = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`invalid ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`invalid ${path}: ${yamlErrorMessage(error)}`);
   }
   return parseConfig(document, path);
+}
+
+/** A YAML error's reason, where it is (counted from 1) and the lines around it, the place marked. */
+function yamlErrorMessage(error: unknown): string {
+  if (!(error instanceof YAMLException) || error.mark === undefined) return errorMessage(error);
+  const { line, column, snippet } = error.mark;
+  return `${error.reason} at line ${line + 1}, column ${column + 1}${snippet ? `:\n\n${snippet}` : ''}`;
 }
 
 /** The environment of an app, or undefined. */

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { type Config, parseConfig } from '../../functions/core/config.ts';
 import { type CliResult, createMotoStack, ferry, userEnvironment } from '../support/cli.ts';
@@ -191,7 +190,7 @@ describe('the deploying commands', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-cli-deploy-'));
     cleanup.push(dir);
     const configFile = join(dir, 'ferry.config.yaml');
-    await writeFile(configFile, stringify(s.config));
+    await writeFile(configFile, yaml(s.config));
     const secret = `FERRY_SECRET_${s.tokenSecret.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
     const env = userEnvironment({ [secret]: testbed().gitToken });
     const options = ['--state-dir', join(dir, 'state'), '--config', configFile];

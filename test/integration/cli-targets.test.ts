@@ -15,7 +15,6 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { stringify } from 'yaml';
 import { DynamoDbEnvironmentStore } from '../../functions/adapters/aws/dynamodb-environment-store.ts';
 import { openDatabase } from '../../functions/adapters/local/database.ts';
 import { SqliteJobQueue } from '../../functions/adapters/local/sqlite-job-queue.ts';
@@ -35,6 +34,7 @@ import {
   type MotoStack,
   userEnvironment,
 } from '../support/cli.ts';
+import { yaml } from '../support/manifests.ts';
 
 const A = 'a1'.repeat(20);
 const B = 'b2'.repeat(20);
@@ -214,7 +214,7 @@ before(async () => {
     }),
   );
   const configFile = join(stateDir, 'ferry.config.yaml');
-  await writeFile(configFile, stringify(config));
+  await writeFile(configFile, yaml(config));
   installs = {
     stateDir,
     local: ['--state-dir', stateDir, '--config', configFile],

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import {
   type ClusterAccess,
   KubernetesApi,
@@ -14,6 +13,7 @@ import {
 } from '../../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
 import { Failure } from '../../functions/core/errors.ts';
+import { yaml } from '../support/manifests.ts';
 import { testbed, writeTestbedKubeconfig } from '../support/testbed.ts';
 
 function kubeConfig(user: Record<string, string>, cluster: Record<string, unknown> = {}): KubeConfig {
@@ -130,7 +130,7 @@ describe('the cluster connector', () => {
     const file = join(await mkdtemp(join(tmpdir(), 'ferry-exec-')), 'config');
     await writeFile(
       file,
-      stringify({
+      yaml({
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'bed', cluster: { server: kubeServer, 'certificate-authority': kubeCaFile } }],

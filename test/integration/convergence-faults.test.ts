@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { KubernetesClusterConnector } from '../../functions/adapters/kubernetes/cluster-connector.ts';
 import type { Config } from '../../functions/core/config.ts';
@@ -29,7 +28,7 @@ async function writeKubeconfig(apiserver: PrivateApiserver): Promise<string> {
   const file = join(tmpdir(), `${uniqueName('kubeconfig')}.yaml`);
   await writeFile(
     file,
-    stringify({
+    yaml({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [

@@ -7,7 +7,6 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import type { EnvironmentStatus, StatusReport } from '../../functions/adapters/local/status.ts';
 import { ferry, userEnvironment } from '../support/cli.ts';
@@ -529,7 +528,7 @@ describe('configuration errors', () => {
       const bad = join(s.dir, 'bad.yaml');
       await writeFile(
         bad,
-        stringify({
+        yaml({
           repositories: [{ name: 'site', url: s.workspace.url, provider: 'github', webhookSecret: 'hook' }],
           clusters: [{ name: 'testbed', type: 'kubeconfig' }],
           apps: [

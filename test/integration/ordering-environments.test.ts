@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { SqsJobQueue } from '../../functions/adapters/aws/sqs-job-queue.ts';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
@@ -204,7 +203,7 @@ describe('ordering: the configuration', () => {
     const file = join(tmpdir(), `${uniqueName('ordering')}.yaml`);
     await writeFile(
       file,
-      stringify({
+      yaml({
         repositories: [
           {
             name: 'shop',

@@ -2,7 +2,6 @@
 // aliases of Ferry's, a Helm chart's hooks (rendered by the layer's helm) run at their phase, out of the inventory.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { deploy } from '../../functions/core/deploy/deploy.ts';
 import { deployFixture } from '../support/deploy.ts';
@@ -99,7 +98,7 @@ describe('ordering: manifests from Argo CD and Helm', () => {
     await createNamespaces(api, [namespace]);
     const rollouts = simulateRollouts(api, namespace);
     const hookJob = (name: string, hook: Record<string, string>) =>
-      stringify(job(name, { ...hook, [RUN_SECONDS]: '1' })).replace(
+      yaml(job(name, { ...hook, [RUN_SECONDS]: '1' })).replace(
         `name: ${name}`,
         `name: {{ .Release.Name }}-${name}`,
       );

@@ -7,7 +7,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
 import { parseConfig } from '../../functions/core/config.ts';
 import { ferry, userEnvironment } from '../support/cli.ts';
@@ -41,7 +40,7 @@ before(async () => {
     apps: [stagingApp({ app, repository: 'site', namespace })],
   });
   const configFile = join(dir, 'ferry.config.yaml');
-  await writeFile(configFile, stringify(config));
+  await writeFile(configFile, yaml(config));
   const env = userEnvironment({
     [`FERRY_SECRET_${tokenSecret.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`]: testbed().gitToken,
   });

@@ -1,7 +1,12 @@
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 
-/** YAML documents for tests, as a developer would commit them. */
-export const yaml = (...objects: unknown[]): string => objects.map((o) => stringify(o)).join('---\n');
+/**
+ * YAML documents for tests, as a developer would commit them: a string that YAML 1.1 (the API server's) or 1.2
+ * would read as another type is quoted (`'on'`, `'012'`), no line is folded (tests edit the text) and an object
+ * met twice is written twice, not as an alias.
+ */
+export const yaml = (...objects: unknown[]): string =>
+  objects.map((o) => dump(o, { lineWidth: -1, noRefs: true })).join('---\n');
 
 export const namespace = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { FERRY } from './cli.ts';
 import { stagingApp } from './deploy.ts';
 import { GitWorkspace } from './git.ts';
+import { yaml } from './manifests.ts';
 import { testbed, uniqueName, writeTestbedKubeconfig } from './testbed.ts';
 
 const children = new Set<ChildProcess>();
@@ -61,7 +61,7 @@ export async function serveSite(options: SiteOptions): Promise<ServeSite> {
   const site = { name: 'site', url: workspace.url, provider: 'github', webhookSecret, tokenSecret };
   await writeFile(
     configFile,
-    stringify({
+    yaml({
       repositories: [site, ...(options.repositories ?? [])],
       clusters: [{ name: 'testbed', type: 'kubeconfig', kubeconfig }],
       apps: [stagingApp({ app, repository: 'site', namespace, environment: options.environment ?? {} })],
@@ -69,7 +69,7 @@ export async function serveSite(options: SiteOptions): Promise<ServeSite> {
     }),
   );
   const secretsFile = join(dir, 'secrets.yaml');
-  await writeFile(secretsFile, stringify({ ...options.secrets, [tokenSecret]: testbed().gitToken }));
+  await writeFile(secretsFile, yaml({ ...options.secrets, [tokenSecret]: testbed().gitToken }));
   return { app, namespace, workspace, dir, configFile, stateDir: join(dir, 'state'), secretsFile };
 }
 

@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import type { KubernetesApi } from '../../functions/adapters/kubernetes/api-client.ts';
+import { yaml } from './manifests.ts';
 
 export interface TestbedSettings {
   readonly kubeServer: string;
@@ -59,7 +59,7 @@ export async function writeTestbedKubeconfig(): Promise<string> {
   const file = join(tmpdir(), `${uniqueName('kubeconfig')}.yaml`);
   await writeFile(
     file,
-    stringify({
+    yaml({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'testbed', cluster: { server: kubeServer, 'certificate-authority': kubeCaFile } }],

@@ -3,8 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { kubeconfigPath, staticKubeconfigAccess } from '../../functions/adapters/kubernetes/kubeconfig.ts';
+import { yaml } from '../support/manifests.ts';
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -19,7 +19,7 @@ async function kubeconfig(
   const file = join(dir, 'config');
   await writeFile(
     file,
-    stringify({
+    yaml({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [

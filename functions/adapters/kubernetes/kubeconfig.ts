@@ -53,8 +53,8 @@ export async function staticKubeconfigAccess(
   name: string,
   context: string | undefined,
 ): Promise<ClusterAccess | undefined> {
-  const { parse } = await import('yaml');
-  const document = parse(await readFile(file, 'utf8')) as Record<string, unknown> | null;
+  const { parseYaml } = await import('../../core/yaml.ts');
+  const document = parseYaml(await readFile(file, 'utf8')) as Record<string, unknown> | null;
   const chosen = entry(document?.contexts, context ?? document?.['current-context'], 'context');
   const cluster = entry(document?.clusters, chosen?.cluster, 'cluster');
   const user = entry(document?.users, chosen?.user, 'user') ?? {};

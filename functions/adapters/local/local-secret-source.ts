@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { YAMLException } from 'js-yaml';
 import { Failure } from '../../core/errors.ts';
 import type { SecretSource } from '../../core/ports.ts';
+import { parseYaml } from '../../core/yaml.ts';
 
 /**
  * The environment variable that holds a secret in the local mode: `FERRY_SECRET_` and the secret's name
@@ -85,9 +86,9 @@ function parseSecrets(text: string, file: string): Map<string, string> {
     document = parseYaml(text);
   } catch (error) {
     // YAML errors quote the offending line, which may hold a value: only the position is kept.
-    const position = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const mark = error instanceof YAMLException ? error.mark : undefined;
     throw new SecretsFileError(
-      `${file} is not valid YAML${position === undefined ? '' : ` (line ${position.line}, column ${position.col})`}`,
+      `${file} is not valid YAML${mark === undefined ? '' : ` (line ${mark.line + 1}, column ${mark.column + 1})`}`,
     );
   }
   if (document === null || document === undefined) return new Map();

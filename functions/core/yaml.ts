@@ -1,0 +1,20 @@
+// The YAML files a person writes for Ferry, each of one document: the configuration, the local mode's secrets
+// and kubeconfigs. js-yaml reads YAML 1.2's core schema (no timestamps, no merge keys) and refuses a duplicate
+// key, as the render does for manifests.
+import { loadAll, YAMLException } from 'js-yaml';
+
+/**
+ * At most 100 aliases a document: each is a reference to its anchor's value until the value is serialised,
+ * where a few nested ones (a "billion laughs") would grow to gigabytes.
+ */
+const OPTIONS = { maxAliases: 100 };
+
+/**
+ * The value of a YAML text of one document; null for one of none (empty, or comments only). A syntax error, or
+ * a second document, throws a `YAMLException`.
+ */
+export function parseYaml(text: string): unknown {
+  const documents = loadAll(text, OPTIONS);
+  if (documents.length > 1) throw new YAMLException('expected a single document, but found more');
+  return documents[0] ?? null;
+}
