@@ -1,5 +1,5 @@
 // The validated configuration kept in a state directory as JSON, so that a command run on it (`ferry status`
-// above all) reads its configuration without yaml and zod, which would be most of its start. An entry is used
+// above all) reads its configuration without js-yaml and zod, which would be most of its start. An entry is used
 // only for the same bytes of the same file, read from the same place and home directory (relative and `~/`
 // kubeconfig paths are resolved), validated by the same schema: the sources of the configuration's module and
 // of the modules it imports, so that a change of Ferry's schema or defaults is never read from an old entry.

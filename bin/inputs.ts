@@ -1,5 +1,5 @@
 // What the commands read before they do anything: the configuration file and the secrets, with the failures a
-// user can fix said in one line. The modules that validate them (yaml, zod) are imported only when they are
+// user can fix said in one line. The modules that validate them (js-yaml, zod) are imported only when they are
 // needed, so that a command whose configuration is kept validated in its state directory loads neither.
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';

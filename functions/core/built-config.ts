@@ -3,7 +3,7 @@ import type { Config } from './config.ts';
 /**
  * The configuration as the stack builds it into each function: validated at synth by `parseConfig` (defaults
  * applied) and inlined as the JSON of `process.env.FERRY_CONFIG_JSON`. The functions read it without the
- * schema: zod (with its locales) and yaml would be most of a bundle and of its cold start (90% of the
+ * schema: zod (with its locales) and a YAML parser would be most of a bundle and of its cold start (90% of the
  * webhook's and the scheduler's). A raw configuration, without the defaults, is refused rather than half-read.
  */
 export function readBuiltConfig(json: string | undefined): Config {

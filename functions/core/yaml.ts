@@ -7,14 +7,23 @@ import { loadAll, YAMLException } from 'js-yaml';
  * At most 100 aliases a document: each is a reference to its anchor's value until the value is serialised,
  * where a few nested ones (a "billion laughs") would grow to gigabytes.
  */
-const OPTIONS = { maxAliases: 100 };
+export const YAML_OPTIONS = { maxAliases: 100 };
 
 /**
  * The value of a YAML text of one document; null for one of none (empty, or comments only). A syntax error, or
  * a second document, throws a `YAMLException`.
  */
 export function parseYaml(text: string): unknown {
-  const documents = loadAll(text, OPTIONS);
+  const documents = loadAll(text, YAML_OPTIONS);
   if (documents.length > 1) throw new YAMLException('expected a single document, but found more');
   return documents[0] ?? null;
+}
+
+/**
+ * What to say of a file that is not valid YAML when it may hold secrets (tokens, keys): its position only. A
+ * YAMLException's message quotes the lines around it, which could hold a value.
+ */
+export function invalidYamlAt(file: string, error: unknown): string {
+  const mark = error instanceof YAMLException ? error.mark : undefined;
+  return `${file} is not valid YAML${mark === undefined ? '' : ` (line ${mark.line + 1}, column ${mark.column + 1})`}`;
 }

@@ -62,8 +62,8 @@ describe('lazy loading', () => {
     }
   });
 
-  // yaml is loaded by the configuration's module (with zod, which other modules may load too) and by nothing
-  // else that status runs: it tells whether the file was validated.
+  // js-yaml is loaded by the configuration's module (with zod, which other modules may load too) and by
+  // nothing else that status runs: it tells whether the file was validated.
   test('ferry status validates a configuration once per change of it, not loading yaml after that', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-startup-config-'));
     dirs.push(dir);
@@ -72,14 +72,14 @@ describe('lazy loading', () => {
     await writeFile(file, JSON.stringify(config(['staging'])));
     const status = ['status', '--config', file, '--state-dir', dir];
     const first = await loaded(status);
-    assert.ok(first.packages.includes('yaml'), `loaded: ${first.packages.join(', ')}`);
+    assert.ok(first.packages.includes('js-yaml'), `loaded: ${first.packages.join(', ')}`);
     assert.match(first.stdout, /shop\/staging\/app/);
     const second = await loaded(status);
-    assert.ok(!second.packages.includes('yaml'), `loaded: ${second.packages.join(', ')}`);
+    assert.ok(!second.packages.includes('js-yaml'), `loaded: ${second.packages.join(', ')}`);
     assert.equal(second.stdout, first.stdout);
     await writeFile(file, JSON.stringify(config(['staging', 'production'])));
     const edited = await loaded(status);
-    assert.ok(edited.packages.includes('yaml'), `loaded: ${edited.packages.join(', ')}`);
+    assert.ok(edited.packages.includes('js-yaml'), `loaded: ${edited.packages.join(', ')}`);
     assert.match(edited.stdout, /shop\/production\/app/);
   });
 });

@@ -99,6 +99,17 @@ describe('a kubeconfig read without client-node', () => {
     });
   });
 
+  test('a file that is not valid YAML is named with the position of the error, never its lines', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-kubeconfig-'));
+    const file = join(dir, 'config');
+    await writeFile(file, 'users:\n- name: u\n  user:\n    token: s3cret-token\n   bad: [\n');
+    await assert.rejects(staticKubeconfigAccess(file, 'local', undefined), (error: Error) => {
+      assert.match(error.message, /^\S+config is not valid YAML \(line \d+, column \d+\)$/);
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    });
+  });
+
   test('which file: the one named, else KUBECONFIG if it lists one, else ~/.kube/config', (t) => {
     const saved = process.env.KUBECONFIG;
     t.after(() => {

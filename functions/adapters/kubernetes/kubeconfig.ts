@@ -53,8 +53,14 @@ export async function staticKubeconfigAccess(
   name: string,
   context: string | undefined,
 ): Promise<ClusterAccess | undefined> {
-  const { parseYaml } = await import('../../core/yaml.ts');
-  const document = parseYaml(await readFile(file, 'utf8')) as Record<string, unknown> | null;
+  const { invalidYamlAt, parseYaml } = await import('../../core/yaml.ts');
+  const text = await readFile(file, 'utf8');
+  let document: Record<string, unknown> | null;
+  try {
+    document = parseYaml(text) as Record<string, unknown> | null;
+  } catch (error) {
+    throw new Error(invalidYamlAt(file, error));
+  }
   const chosen = entry(document?.contexts, context ?? document?.['current-context'], 'context');
   const cluster = entry(document?.clusters, chosen?.cluster, 'cluster');
   const user = entry(document?.users, chosen?.user, 'user') ?? {};

@@ -1,8 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import { YAMLException } from 'js-yaml';
 import { Failure } from '../../core/errors.ts';
 import type { SecretSource } from '../../core/ports.ts';
-import { parseYaml } from '../../core/yaml.ts';
+import { invalidYamlAt, parseYaml } from '../../core/yaml.ts';
 
 /**
  * The environment variable that holds a secret in the local mode: `FERRY_SECRET_` and the secret's name
@@ -85,11 +84,7 @@ function parseSecrets(text: string, file: string): Map<string, string> {
   try {
     document = parseYaml(text);
   } catch (error) {
-    // YAML errors quote the offending line, which may hold a value: only the position is kept.
-    const mark = error instanceof YAMLException ? error.mark : undefined;
-    throw new SecretsFileError(
-      `${file} is not valid YAML${mark === undefined ? '' : ` (line ${mark.line + 1}, column ${mark.column + 1})`}`,
-    );
+    throw new SecretsFileError(invalidYamlAt(file, error));
   }
   if (document === null || document === undefined) return new Map();
   if (typeof document !== 'object' || Array.isArray(document)) {
