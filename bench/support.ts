@@ -267,12 +267,10 @@ export const kubectlApply = (dir: string, kubeconfig?: string): Promise<KubectlR
     kubeconfig === undefined ? {} : { kubeconfig },
   );
 
-/** What bench/engine-child.ts reports of one render and apply in a fresh process. */
-
 /**
- * Renders and applies a directory with Ferry's engine in a fresh Node process, as a cold worker or the CLI
- * does; `previous` names a file holding the last inventory (a re-apply), `inventoryOut` one to write the new
- * one to. Resolves what the child reports, with its wall time from spawn to exit.
+ * Renders and applies a directory with Ferry's engine in a fresh Node process, as the CLI does; `previous` names
+ * a file holding the last inventory (a re-apply), `inventoryOut` one to write the new one to. Resolves what the
+ * child reports (bench/engine-child.ts), with its wall time from spawn to exit.
  */
 export async function freshEngineApply(options: {
   readonly dir: string;
