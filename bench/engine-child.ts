@@ -3,18 +3,13 @@
 // any is applied), then prints, as one JSON line, the objects, the apply's time, the time since the process
 // started, the requests sent and the process's peak resident memory. Given the file of a previous inventory,
 // it re-applies; given `inventoryOut`, it writes the new inventory there. Nothing else runs in this process.
-// Node's compile cache is on, as the CLI's launcher (bin/launch.mjs) turns it on, before Ferry's modules load.
-import module from 'node:module';
+import { readFile, writeFile } from 'node:fs/promises';
+import { KubernetesClusterConnector } from '../functions/adapters/kubernetes/cluster-connector.ts';
+import { layerManifestTools } from '../functions/adapters/tools/layer-tools.ts';
+import { applyRevision } from '../functions/core/apply/engine.ts';
 import type { InventoryEntry } from '../functions/core/model/inventory.ts';
-import type { EngineChildResult } from './requests.ts';
-
-module.enableCompileCache();
-const { readFile, writeFile } = await import('node:fs/promises');
-const { KubernetesClusterConnector } = await import('../functions/adapters/kubernetes/cluster-connector.ts');
-const { layerManifestTools } = await import('../functions/adapters/tools/layer-tools.ts');
-const { applyRevision } = await import('../functions/core/apply/engine.ts');
-const { render } = await import('../functions/core/source/render.ts');
-const { describeRequests, peakRate, recordRequests } = await import('./requests.ts');
+import { render } from '../functions/core/source/render.ts';
+import { describeRequests, type EngineChildResult, peakRate, recordRequests } from './requests.ts';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as {
   dir: string;
