@@ -5,7 +5,7 @@ import { DURATION, durationSeconds } from './duration.ts';
 import { errorMessage } from './errors.ts';
 import { PROVIDERS } from './model/provider.ts';
 import { parseScheduleExpression, ScheduleExpressionError } from './schedule-expression.ts';
-import { parseYaml } from './yaml.ts';
+import { parseYaml, yamlErrorPosition } from './yaml.ts';
 
 /** A DNS-1123 label: the names of repositories, clusters, apps and environments. */
 const name = z
@@ -491,9 +491,10 @@ export async function loadConfigFile(path: string): Promise<Config> {
 
 /** A YAML error's reason, where it is (counted from 1) and the lines around it, the place marked. */
 function yamlErrorMessage(error: unknown): string {
-  if (!(error instanceof YAMLException) || error.mark === undefined) return errorMessage(error);
-  const { line, column, snippet } = error.mark;
-  return `${error.reason} at line ${line + 1}, column ${column + 1}${snippet ? `:\n\n${snippet}` : ''}`;
+  const at = yamlErrorPosition(error);
+  if (!(error instanceof YAMLException) || at === undefined) return errorMessage(error);
+  const snippet = error.mark?.snippet;
+  return `${error.reason} at line ${at.line}, column ${at.column}${snippet ? `:\n\n${snippet}` : ''}`;
 }
 
 /** The environment of an app, or undefined. */

@@ -1,6 +1,6 @@
 // The YAML files a person writes for Ferry, each of one document: the configuration, the local mode's secrets
-// and kubeconfigs. js-yaml reads YAML 1.2's core schema (no timestamps, no merge keys) and refuses a duplicate
-// key, as the render does for manifests.
+// and kubeconfigs; the render reads manifests with the same options. js-yaml reads YAML 1.2's core schema (no
+// timestamps, no merge keys) and refuses a duplicate key.
 import { loadAll, YAMLException } from 'js-yaml';
 
 /**
@@ -19,11 +19,17 @@ export function parseYaml(text: string): unknown {
   return documents[0] ?? null;
 }
 
+/** Where a YAML error is, counted from 1; undefined for an error that is no YAMLException or names no place. */
+export function yamlErrorPosition(error: unknown): { line: number; column: number } | undefined {
+  const mark = error instanceof YAMLException ? error.mark : undefined;
+  return mark === undefined ? undefined : { line: mark.line + 1, column: mark.column + 1 };
+}
+
 /**
  * What to say of a file that is not valid YAML when it may hold secrets (tokens, keys): its position only. A
  * YAMLException's message quotes the lines around it, which could hold a value.
  */
 export function invalidYamlAt(file: string, error: unknown): string {
-  const mark = error instanceof YAMLException ? error.mark : undefined;
-  return `${file} is not valid YAML${mark === undefined ? '' : ` (line ${mark.line + 1}, column ${mark.column + 1})`}`;
+  const at = yamlErrorPosition(error);
+  return `${file} is not valid YAML${at === undefined ? '' : ` (line ${at.line}, column ${at.column})`}`;
 }

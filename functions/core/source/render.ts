@@ -5,7 +5,7 @@ import { loadAll, YAMLException } from 'js-yaml';
 import { Failure } from '../errors.ts';
 import type { KubeObject } from '../objects.ts';
 import type { ManifestTools } from '../ports.ts';
-import { YAML_OPTIONS } from '../yaml.ts';
+import { YAML_OPTIONS, yamlErrorPosition } from '../yaml.ts';
 
 export interface RenderRequest {
   /** The checked-out commit. */
@@ -107,8 +107,8 @@ function loadDocuments(text: string, source: string): unknown[] {
     return loadAll(text, YAML_OPTIONS);
   } catch (error) {
     if (!(error instanceof YAMLException)) throw error;
-    const at = error.mark === undefined ? '' : `:${error.mark.line + 1}:${error.mark.column + 1}`;
-    throw new RenderError(`${source}${at}: ${error.reason}`);
+    const at = yamlErrorPosition(error);
+    throw new RenderError(`${source}${at === undefined ? '' : `:${at.line}:${at.column}`}: ${error.reason}`);
   }
 }
 
