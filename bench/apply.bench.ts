@@ -1,8 +1,8 @@
 // First apply and unchanged re-apply of 300 and 1,000 objects (Deployments, Services, ConfigMaps), Ferry against
 // `kubectl apply --server-side` on the same files and the same API server: Ferry in a warm process (a warm
-// Lambda: discovery known, connections open) and in a fresh one (a cold Lambda or the CLI: Node's start, imports
-// and discovery included, as kubectl's process pays its own), on loopback and through the bench's latency proxy
-// adding 2 ms and 10 ms of round trip in front of the API server, both tools through the same proxy. Every run
+// Lambda: discovery known, connections open) and in a fresh one (as the CLI runs, its compile cache warm: Node's
+// start, imports and discovery included, as kubectl's process pays its own), on loopback and through the bench's
+// latency proxy adding 2 ms and 10 ms of round trip in front of the API server, both tools through the same proxy. Every run
 // counts its requests: Ferry's from its client, kubectl's from its own log of each. Each measurement runs in
 // rounds, the tools taking turns to go first, and the median is reported: the API server's CPU per request varies
 // by a third between runs on shared cores, and whichever tool runs first after a quiet spell pays the most.
@@ -133,7 +133,7 @@ async function measure(rttMs: number): Promise<{ rttMs: number; rows: [string, R
       const name = `${size.objects}-${round}`;
       const perNamespace = size.objects / size.namespaces;
       const sets = await bundleSets(direct, `${run}-${rttMs}-${name}`, TOOLS, size.namespaces, perNamespace);
-      for (const tool of [...TOOLS.slice(round % 3), ...TOOLS.slice(0, round % 3)]) {
+      for (const tool of [...TOOLS.slice(round % TOOLS.length), ...TOOLS.slice(0, round % TOOLS.length)]) {
         const [once, twice] = await measures[tool](sets[tool], name);
         first[tool].push(once);
         again[tool].push(twice);
