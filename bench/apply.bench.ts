@@ -7,7 +7,7 @@
 // rounds, the tools taking turns to go first, and the median is reported: the API server's CPU per request varies
 // by a third between runs on shared cores, and whichever tool runs first after a quiet spell pays the most.
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layerManifestTools } from '../functions/adapters/tools/layer-tools.ts';
 import { applyRevision } from '../functions/core/apply/engine.ts';
@@ -15,6 +15,7 @@ import type { InventoryEntry } from '../functions/core/model/inventory.ts';
 import type { Cluster } from '../functions/core/ports.ts';
 import { render } from '../functions/core/source/render.ts';
 import { testbed, uniqueName } from '../test/support/testbed.ts';
+import { type CpuSpent, cpuMeter } from './cpu.ts';
 import {
   type BundleSet,
   bundleSets,
@@ -61,6 +62,7 @@ const run = uniqueName('a');
 interface Figures {
   readonly ms: number;
   readonly requests: string;
+  readonly cpu: CpuSpent;
 }
 /** One tool's first apply of a bundle, then its unchanged re-apply. */
 type Pair = readonly [first: Figures, again: Figures];
@@ -68,33 +70,43 @@ type Measure = (set: BundleSet, name: string) => Promise<Pair>;
 type Row = Record<Tool, readonly Figures[]>;
 
 /** The three tools against one API server (directly or through the latency proxy), each a first and a re-apply. */
-async function toolsFor(rttMs: number, kubeconfig: string, cluster: Cluster): Promise<Record<Tool, Measure>> {
+async function toolsFor(
+  rttMs: number,
+  kubeconfig: string,
+  cluster: Cluster,
+  proxyPid?: number,
+): Promise<Record<Tool, Measure>> {
+  const meter = cpuMeter(testbed().kubeServer, proxyPid);
   const options = { cluster, defaultNamespace: 'default', recreateOnImmutableChange: false, ignore: [] };
   const owner = (name: string) =>
     ({ app: 'bench', environment: `${run}-${rttMs}-${name}`, part: 'app' }) as const;
   const warmApply = async (set: BundleSet, name: string, previous: readonly InventoryEntry[]) => {
     requests.take();
-    const applied = await timed(async () => {
-      const objects = await render(
-        { root: set.dir, path: '.', namespace: 'default', releaseName: 'bench', valuesFiles: [] },
-        renderer,
-      );
-      return applyRevision(objects, { ...options, owner: owner(name), previous });
-    });
+    const { value: applied, cpu } = await meter(() =>
+      timed(async () => {
+        const objects = await render(
+          { root: set.dir, path: '.', namespace: 'default', releaseName: 'bench', valuesFiles: [] },
+          renderer,
+        );
+        return applyRevision(objects, { ...options, owner: owner(name), previous });
+      }),
+    );
     const sent = requests.take();
-    return { ...applied, requests: `${describeRequests(sent)}, peak ${peakRate(sent).toFixed(0)}/s` };
+    return { ...applied, cpu, requests: `${describeRequests(sent)}, peak ${peakRate(sent).toFixed(0)}/s` };
   };
   const fresh = async (set: BundleSet, name: string, inventory: string, previous?: string) => {
     const environment = owner(name).environment;
-    const ran = await freshEngineApply({
-      ...{ dir: set.dir, environment, kubeconfig, inventoryOut: inventory },
-      ...(previous === undefined ? {} : { previous }),
-    });
-    return { ms: ran.wallMs, requests: ran.requests };
+    const { value: ran, cpu } = await meter(() =>
+      freshEngineApply({
+        ...{ dir: set.dir, environment, kubeconfig, inventoryOut: inventory },
+        ...(previous === undefined ? {} : { previous }),
+      }),
+    );
+    return { ms: ran.wallMs, cpu, requests: ran.requests };
   };
   const kubectl = async (set: BundleSet) => {
-    const ran = await kubectlApply(set.dir, kubeconfig);
-    return { ms: ran.ms, requests: String(ran.requests) };
+    const { value: ran, cpu } = await meter(() => kubectlApply(set.dir, kubeconfig));
+    return { ms: ran.ms, cpu, requests: String(ran.requests) };
   };
   return {
     warm: async (set, name) => {
@@ -123,7 +135,7 @@ async function measure(rttMs: number): Promise<{ rttMs: number; rows: [string, R
   const proxy = rttMs === 0 ? undefined : await startLatencyProxy(testbed().kubeServer, rttMs);
   const kubeconfig = await kubeconfigFile(proxy?.server);
   const { api, cluster } = testbedCluster(kubeConfigOf(kubeconfig));
-  const measures = await toolsFor(rttMs, kubeconfig, cluster);
+  const measures = await toolsFor(rttMs, kubeconfig, cluster, proxy?.pid);
   await warmUp(rttMs, measures);
   const rows: [string, Row][] = [];
   for (const size of SIZES) {
@@ -149,6 +161,22 @@ async function measure(rttMs: number): Promise<{ rttMs: number; rows: [string, R
 
 /** The median run of a tool's, in ms. */
 const mid = (runs: readonly Figures[]) => median(runs.map((r) => r.ms));
+
+const cores = cpus().length;
+
+/**
+ * A tool's runs' CPU (medians): the API server's with etcd's, the tool's and the proxy's; and the shortest time
+ * they allow on this machine's cores, however the work were scheduled.
+ */
+function cpuCell(runs: readonly Figures[]): string {
+  const of = (spent: (cpu: CpuSpent) => number) => median(runs.map((r) => spent(r.cpu)));
+  const floor = of((cpu) => cpu.server + cpu.tool + cpu.proxy) / cores;
+  const proxy = of((cpu) => cpu.proxy);
+  return (
+    `server ${of((cpu) => cpu.server).toFixed(0)} + own ${of((cpu) => cpu.tool).toFixed(0)}` +
+    `${proxy > 0 ? ` + proxy ${proxy.toFixed(0)}` : ''}: >= ${ms(floor)}`
+  );
+}
 
 const results = [];
 for (const rttMs of ROUND_TRIPS_MS) results.push(await measure(rttMs));
@@ -186,6 +214,22 @@ for (const { rttMs, rows } of results) {
     ['requests', 'ferry warm', 'ferry fresh process', 'kubectl'],
     ...rows.map(([name, row]) => [name, ...TOOLS.map((tool) => row[tool][0]?.requests ?? '')]),
   ]);
+  table([
+    [
+      `CPU (median ms, ${cores} cores)`,
+      'ferry warm',
+      'ferry fresh process',
+      'kubectl',
+      `${GOALS.first}x kubectl`,
+    ],
+    ...rows
+      .filter(([name]) => name.includes('first'))
+      .map(([name, row]) => [
+        name,
+        ...TOOLS.map((tool) => cpuCell(row[tool])),
+        ms(GOALS.first * mid(row.kubectl)),
+      ]),
+  ]);
 }
 console.log(
   `\n${ROUNDS} round(s) of each, in fresh namespaces, the tools taking turns to go first (the API server's ` +
@@ -194,6 +238,9 @@ console.log(
     "Node's compile cache warm as the CLI keeps it; kubectl: a new process per run, its discovery cache warm " +
     "(as on an operator's machine), counted from its -v=6 log. Both reach the API server through the same " +
     'proxy. Peak: the most requests Ferry sent in one second (within its client-side limit of 1,000/s, bursts ' +
-    'of 2,000; 16 connections at most).',
+    'of 2,000; 16 connections at most). CPU, from /proc: the API server and etcd, the tool (the warm engine ' +
+    "in this process, a fresh one's or kubectl's process), the latency proxy; >= is their sum spread over every " +
+    "core, the shortest the run could take on this machine: where a tool's is above the goal's time, no " +
+    'scheduling of its requests meets the goal here.',
 );
 quickNote();

@@ -4,11 +4,11 @@
 // work other than the bench's: figures measured while other work loads the machine are not to be published.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { layerToolPaths } from '../functions/adapters/tools/layer-tools.ts';
 import { MOTO_VERSION } from '../test/testbed/aws.ts';
 import { run } from '../test/testbed/process.ts';
+import { allProcessTimes, machineCpuSeconds } from './cpu.ts';
 import { ms, QUICK, table, testbedCluster } from './support.ts';
 
 /** A file still running after this long is stopped and counted as failed. */
@@ -46,46 +46,22 @@ async function printSetup(): Promise<void> {
   ]);
 }
 
-/** Clock ticks per second of /proc's CPU times (Linux's USER_HZ). */
-const TICKS_PER_SECOND = 100;
-
 /**
  * CPU seconds used so far by the bench's own processes: `npm run bench` (this process's parent), the test bed's
  * servers, this process and the benchmarks with their children (reaped children count in their parent's times).
  */
-async function ownCpuSeconds(): Promise<number> {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the name: state, ppid, ... utime (14th field of the line), stime, cutime, cstime.
-    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
-    stats.set(Number(entry), { ppid: Number(fields[1] ?? 0), ticks });
-  }
+function ownCpuSeconds(): number {
+  const all = allProcessTimes();
   const inTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
       if (p === process.ppid) return true;
-      p = stats.get(p)?.ppid ?? 0;
+      p = all.get(p)?.ppid ?? 0;
     }
     return false;
   };
-  let ticks = 0;
-  for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
-  return ticks / TICKS_PER_SECOND;
-}
-
-/**
- * CPU seconds the whole machine has spent busy (every state of /proc/stat's first line but idle and I/O wait).
- * The load average cannot tell the bench's share from other work's: it counts the threads waiting for a core
- * too, so a bench that keeps both cores busy with four runnable threads reads as a load of 4.
- */
-async function machineCpuSeconds(): Promise<number> {
-  const [line = ''] = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n');
-  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-  return (
-    [user, nice, system, irq, softirq, steal].reduce<number>((sum, n) => sum + (n ?? 0), 0) / TICKS_PER_SECOND
-  );
+  let seconds = 0;
+  for (const [pid, times] of all) if (inTree(pid)) seconds += times.ownSeconds + times.childrenSeconds;
+  return seconds;
 }
 
 /** Samples the one-minute load average until stopped; with the CPU the bench and the machine used meanwhile. */
@@ -93,14 +69,14 @@ async function sampleLoad(): Promise<{
   stop(): Promise<{ loads: number[]; ownCores: number; otherCores: number }>;
 }> {
   const loads = [loadavg()[0] ?? 0];
-  const started = { at: performance.now(), own: await ownCpuSeconds(), all: await machineCpuSeconds() };
+  const started = { at: performance.now(), own: ownCpuSeconds(), all: machineCpuSeconds() };
   const timer = setInterval(() => loads.push(loadavg()[0] ?? 0), 5_000);
   return {
     async stop() {
       clearInterval(timer);
       const seconds = (performance.now() - started.at) / 1000;
-      const own = (await ownCpuSeconds()) - started.own;
-      const all = (await machineCpuSeconds()) - started.all;
+      const own = ownCpuSeconds() - started.own;
+      const all = machineCpuSeconds() - started.all;
       return { loads, ownCores: own / seconds, otherCores: Math.max(0, all - own) / seconds };
     },
   };

@@ -175,6 +175,8 @@ export interface LatencyProxy {
   /** `https://127.0.0.1:<port>`: the API server as the proxy serves it (TLS passes through untouched). */
   readonly server: string;
   readonly rttMs: number;
+  /** The proxy's process, whose CPU the bench counts. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -193,6 +195,7 @@ export async function startLatencyProxy(target: string, rttMs: number): Promise<
   return {
     server: `https://127.0.0.1:${listening[1]}`,
     rttMs,
+    pid: child.pid,
     stop: () => stopChild(child),
   };
 }
