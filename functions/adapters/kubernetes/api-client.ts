@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, type RequestOptions, request } from 'node:https';
+import type { RequestOptions } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterApiError, Failure, type StatusDetails } from '../../core/errors.ts';
 import { DEFAULT_RATE_LIMIT, RequestThrottle } from './rate-limit.ts';
+import { type Answer, type TlsSettings, Transport } from './transport.ts';
 
 export interface ApiRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -16,7 +17,7 @@ export interface ApiRequest {
 /** What authenticates a request: headers (a bearer token) and TLS settings (the CA, a client certificate). */
 export interface Credentials {
   readonly headers?: Readonly<Record<string, string>>;
-  readonly tls?: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+  readonly tls?: TlsSettings;
 }
 
 /**
@@ -60,17 +61,12 @@ export function kubeConfigAccess(config: KubeConfig, name?: string): ClusterAcce
 export interface ApiOptions {
   /** A request that has not finished after this long is abandoned as a transient failure (default 30 s). */
   readonly timeoutMs?: number;
-  readonly maxSockets?: number;
+  /** Requests in flight at once (default 16), on the one HTTP/2 connection or on as many HTTP/1.1 sockets. */
+  readonly maxInFlight?: number;
   /** The bound on this client's request rate, which clients of one cluster may share (default: its own). */
   readonly throttle?: RequestThrottle;
   /** How often a request the API server turns away (429) is sent again after its Retry-After (default 10). */
   readonly throttledRetries?: number;
-}
-
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
 }
 
 /** Retry-After's seconds as the API server's priority and fairness sends them (1 s), bounded to 10 s. */
@@ -88,7 +84,7 @@ function retryAfterMs(headers: IncomingHttpHeaders): number {
  */
 export class KubernetesApi {
   readonly #access: ClusterAccess;
-  readonly #agent: Agent;
+  readonly #transport: Transport;
   readonly #server: URL;
   readonly #timeoutMs: number;
   readonly #throttle: RequestThrottle;
@@ -99,7 +95,7 @@ export class KubernetesApi {
     this.#access = 'credentials' in cluster ? cluster : kubeConfigAccess(cluster);
     this.#server = new URL(this.#access.server);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
+    this.#transport = new Transport(options.maxInFlight ?? 16);
     this.#throttle = options.throttle ?? new RequestThrottle(DEFAULT_RATE_LIMIT);
     this.#throttledRetries = options.throttledRetries ?? 10;
   }
@@ -128,20 +124,25 @@ export class KubernetesApi {
     for (const [key, value] of Object.entries(query ?? {}))
       if (value !== undefined) url.searchParams.set(key, value);
     const { headers, tls } = await this.#access.credentials();
-    // The TLS settings go with each request: the agent keeps a pool of kept-alive sockets per set of them.
-    const options: RequestOptions = {
-      ...tls,
+    // The TLS settings go with each request: the transport keeps a connection per set of them.
+    const exchange = {
       method,
-      agent: this.#agent,
+      url,
+      tls: tls ?? {},
+      payload,
+      timeoutMs: this.#timeoutMs,
       headers: {
-        ...headers,
+        // HTTP/2 takes header names in lower case only; a kubeconfig's may come capitalised.
+        ...Object.fromEntries(
+          Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+        ),
         accept: 'application/json',
         ...(payload === undefined
           ? {}
           : { 'content-type': contentType ?? 'application/json', 'content-length': payload.length }),
       },
     };
-    return send(url, options, payload, this.#timeoutMs).catch((error: unknown) => {
+    return this.#transport.send(exchange).catch((error: unknown) => {
       // The socket error names an address; say which cluster it is, keeping the code for classification.
       throw Object.assign(
         new Failure(
@@ -173,35 +174,6 @@ export class KubernetesApi {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#transport.close();
   }
-}
-
-function send(
-  url: URL,
-  options: RequestOptions,
-  payload: Buffer | undefined,
-  timeoutMs: number,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
-      });
-      res.on('error', reject);
-    });
-    // One bound for the whole exchange, answer included: a server that stops answering cannot hold a request.
-    const timer = setTimeout(() => {
-      req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    req.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.end(payload);
-  });
 }
