@@ -238,7 +238,7 @@ console.log(
     "Node's compile cache warm as the CLI keeps it; kubectl: a new process per run, its discovery cache warm " +
     "(as on an operator's machine), counted from its -v=6 log. Both reach the API server through the same " +
     'proxy. Peak: the most requests Ferry sent in one second (within its client-side limit of 1,000/s, bursts ' +
-    'of 2,000; 16 connections at most). CPU, from /proc: the API server and etcd, the tool (the warm engine ' +
+    'of 2,000; at most 16 in flight, on one HTTP/2 connection). CPU, from /proc: the API server and etcd, the tool (the warm engine ' +
     "in this process, a fresh one's or kubectl's process), the latency proxy; >= is their sum spread over every " +
     "core, the shortest the run could take on this machine: where a tool's is above the goal's time, no " +
     'scheduling of its requests meets the goal here.',
