@@ -172,7 +172,7 @@ function sendHttp2(session: Session, exchange: Exchange): Promise<Answer> {
   const { method, url, headers, payload, timeoutMs } = exchange;
   const { http2 } = session;
   return new Promise((resolve, reject) => {
-    let stream: ReturnType<ClientHttp2Session['request']>;
+    let stream: ClientHttp2Stream;
     try {
       // A DELETE carries its options as a body: Node would end a GET's, HEAD's or DELETE's stream at once.
       stream = http2.request(
